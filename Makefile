@@ -1,0 +1,56 @@
+# The two commands of the README: `make demo` and `make test`. The rest are steps they use.
+JOBS      ?= $(shell nproc)
+BUILD     ?= build
+CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps build demo test unit system asan tsan fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/tuntap demo
+
+# The whole suite: unit + system tests, then the same under ASan+UBSan and TSan, then the fuzzers.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory asan tsan fuzz
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+
+system: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L system
+
+asan: deps
+	cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DTUNTAP_SANITIZE=address,undefined \
+	  -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+tsan: deps
+	cmake -S . -B build-tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTUNTAP_SANITIZE=thread \
+	  -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# Every fuzz target runs FUZZ_SECONDS from its seed corpus (longer by hand: make fuzz FUZZ_SECONDS=600).
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTUNTAP_BUILD_FUZZ=ON -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_TOOLS=OFF \
+	  -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
+	cmake --build build-fuzz -j $(JOBS)
+	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz

@@ -1,0 +1,55 @@
+// Link events (up, down, MTU change) through a small thread-safe queue with a pollable descriptor.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <condition_variable>
+#include <optional>
+
+namespace tuntap {
+
+enum class EventKind : std::uint8_t { up, down, mtu_update };
+
+struct Event {
+  EventKind kind = EventKind::up;
+  std::uint32_t mtu = 0;  // the new MTU for mtu_update; the current MTU otherwise (0 if unknown)
+  friend bool operator==(const Event&, const Event&) = default;
+};
+
+const char* to_string(EventKind kind) noexcept;
+
+// Many producers, many consumers: each event goes to exactly one consumer, in order. When full,
+// the oldest event is dropped and counted, so a slow consumer never blocks the producer.
+class EventQueue {
+ public:
+  explicit EventQueue(std::size_t capacity = 256);
+  ~EventQueue();
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
+
+  void push(Event event) noexcept;
+  std::optional<Event> try_pop() noexcept;
+  // Waits up to timeout for an event; nullopt on timeout or once closed and drained.
+  std::optional<Event> wait(std::chrono::milliseconds timeout);
+  // Readable (POLLIN) while at least one event is queued or the queue is closed.
+  int fd() const noexcept { return fd_; }
+  // Wakes every waiter; later pushes are ignored. Queued events can still be popped.
+  void close() noexcept;
+  bool closed() const noexcept;
+  std::size_t dropped() const noexcept;
+  std::size_t size() const noexcept;
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Event> events_;
+  std::size_t capacity_;
+  std::size_t dropped_ = 0;
+  bool closed_ = false;
+  int fd_ = -1;
+};
+
+}  // namespace tuntap

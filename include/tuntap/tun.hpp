@@ -1,0 +1,59 @@
+// The batched Tun interface every endpoint implements: native device, pipe end, UDP link, wrappers.
+// Its shape is wireguard-go's tun.Device: read(bufs, sizes, offset) and write(bufs, offset).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+#include "tuntap/error.hpp"
+
+namespace tuntap {
+
+class EventQueue;
+
+// What a batched call did: `count` packets moved, then `error` (if any) stopped it. A write that
+// returns count < bufs.size() with an error wrote exactly the first `count` packets.
+struct IoResult {
+  std::size_t count = 0;
+  std::error_code error;
+  explicit operator bool() const noexcept { return !error; }
+};
+
+using Buffers = std::span<const std::span<std::byte>>;
+
+class Tun {
+ public:
+  virtual ~Tun() = default;
+
+  // Reads one or more packets, at most bufs.size(): packet i goes to bufs[i] starting at `offset`
+  // and sizes[i] gets its length (sizes.size() >= bufs.size()). offset must be at least
+  // min_read_offset(); the bytes before it are scratch for the implementation. Blocks until at
+  // least one packet is there, unless the endpoint is non-blocking (then errc::not_ready).
+  // Never throws, never allocates.
+  virtual IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept = 0;
+
+  // Writes the packets bufs[i][offset, end); offset must be at least min_write_offset() and the
+  // bytes before it may be overwritten. Never throws, never allocates.
+  virtual IoResult write(Buffers bufs, std::size_t offset) noexcept = 0;
+
+  // How many buffers a read may fill at once (the caller should pass at least this many).
+  virtual std::size_t batch_size() const noexcept = 0;
+  virtual std::size_t min_read_offset() const noexcept { return 0; }
+  virtual std::size_t min_write_offset() const noexcept { return 0; }
+  // The largest packet, in bytes, that read returns and write accepts (per buffer).
+  virtual std::size_t mtu() const noexcept = 0;
+  virtual std::string_view name() const noexcept = 0;
+  // Link events of this endpoint, or nullptr if it has none.
+  virtual EventQueue* events() noexcept { return nullptr; }
+  // Idempotent, callable from any thread: wakes blocked readers and writers with errc::closed.
+  virtual void close() noexcept = 0;
+
+ protected:
+  Tun() = default;
+  Tun(const Tun&) = default;
+  Tun& operator=(const Tun&) = default;
+};
+
+}  // namespace tuntap

@@ -1,0 +1,63 @@
+#include "support/netns.hpp"
+
+#include <dirent.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace tuntap::test {
+
+bool privileged() { return ::geteuid() == 0; }
+
+static bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+void NetnsTest::SetUp() {
+  if (!privileged()) {
+    if (in_ci()) FAIL() << "system tests need root (CAP_NET_ADMIN, CAP_SYS_ADMIN) and CI=true";
+    GTEST_SKIP() << "needs root: run as root or via 'make test' as root";
+  }
+  ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << "unshare(CLONE_NEWNET): " << std::strerror(errno);
+  auto lo = sh("ip link set lo up");
+  ASSERT_EQ(lo.status, 0) << lo.output;
+}
+
+Command sh(const std::string& command) {
+  Command result;
+  std::string full = command + " 2>&1";
+  FILE* p = ::popen(full.c_str(), "r");
+  if (p == nullptr) return result;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) result.output.append(buf.data(), n);
+  int status = ::pclose(p);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string must(const std::string& command) {
+  auto r = sh(command);
+  if (r.status != 0) ADD_FAILURE() << "command failed (" << r.status << "): " << command << "\n" << r.output;
+  return r.output;
+}
+
+int open_fds() {
+  int count = 0;
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return -1;
+  while (auto* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ++count;
+  }
+  ::closedir(d);
+  return count - 1;  // the directory stream's own descriptor
+}
+
+}  // namespace tuntap::test
