@@ -1,0 +1,150 @@
+// A TUN or TAP device: a move-only handle over one queue (descriptor) of /dev/net/tun.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "tuntap/error.hpp"
+#include "tuntap/tun.hpp"
+
+namespace tuntap {
+
+enum class Mode : std::uint8_t { tun, tap };
+
+// Kernel IFF_* flag bits as TUNGETIFF and TUNGETFEATURES report them (linux/if_tun.h).
+namespace iff {
+inline constexpr std::uint32_t tun = 0x0001;
+inline constexpr std::uint32_t tap = 0x0002;
+inline constexpr std::uint32_t napi = 0x0010;
+inline constexpr std::uint32_t napi_frags = 0x0020;
+inline constexpr std::uint32_t no_carrier = 0x0040;
+inline constexpr std::uint32_t multi_queue = 0x0100;
+inline constexpr std::uint32_t persist = 0x0800;
+inline constexpr std::uint32_t no_pi = 0x1000;
+inline constexpr std::uint32_t vnet_hdr = 0x4000;
+inline constexpr std::uint32_t tun_excl = 0x8000;
+}  // namespace iff
+
+struct DeviceConfig {
+  Mode mode = Mode::tun;
+  // "tun7" exactly, a pattern with one %d ("tun%d"), or empty: the kernel picks tunN / tapN.
+  std::string name;
+  // Prefix each packet with the 4-byte packet-info header (flags, protocol). Off by default.
+  bool packet_info = false;
+  // IFF_MULTI_QUEUE: the device may have several queues, each its own Device (open_queue).
+  bool multi_queue = false;
+  // IFF_VNET_HDR: each packet is preceded by a virtio_net_hdr (the offload path; see native Tun).
+  bool vnet_hdr = false;
+  // read/write return errc::not_ready instead of waiting.
+  bool non_blocking = false;
+  // Fail with errc::busy if a device of that name already exists (IFF_TUN_EXCL).
+  bool exclusive = false;
+  // Make the device persistent and set its owner/group (applied right after opening).
+  bool persist = false;
+  std::optional<uid_t> owner;
+  std::optional<gid_t> group;
+};
+
+// One packet read by read_packet: the bytes after any packet-info header, and its protocol.
+struct PacketRead {
+  std::span<std::byte> data;    // the packet (IP for TUN, Ethernet frame for TAP)
+  std::uint16_t protocol = 0;   // EtherType: from the packet-info header, else from the IP version (TUN)
+  bool pi_truncated = false;    // packet-info flag TUN_PKT_STRIP: the kernel cut the packet short
+  std::error_code error;
+  explicit operator bool() const noexcept { return !error; }
+};
+
+namespace detail {
+struct DeviceState;
+struct DeviceAccess;
+}  // namespace detail
+
+class Device {
+ public:
+  // Opens /dev/net/tun and attaches it (TUNSETIFF) as configured. Errors name the call and the
+  // remedy: "TUNSETIFF tun%d: Operation not permitted (needs CAP_NET_ADMIN)".
+  static Device open(const DeviceConfig& config);
+  static Device open(const DeviceConfig& config, std::error_code& ec);
+  // Opens `count` queues of one multi-queue device (config.multi_queue is implied).
+  static std::vector<Device> open_queues(DeviceConfig config, std::size_t count);
+  // The kernel's supported IFF_* flags (TUNGETFEATURES).
+  static std::uint32_t kernel_features();
+  static std::uint32_t kernel_features(std::error_code& ec);
+
+  Device() noexcept;
+  ~Device();
+  Device(Device&&) noexcept;
+  Device& operator=(Device&&) noexcept;
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  bool is_open() const noexcept;
+  explicit operator bool() const noexcept { return is_open(); }
+  // The kernel's name for the device ("tun0" for a "tun%d" request).
+  const std::string& name() const noexcept;
+  Mode mode() const noexcept;
+  bool packet_info() const noexcept;
+  bool vnet_hdr() const noexcept;
+  bool non_blocking() const noexcept;
+  // The descriptor, for poll/epoll. It is O_NONBLOCK whatever the mode: blocking is emulated.
+  int fd() const noexcept;
+  unsigned ifindex() const noexcept;
+
+  // Another queue of this multi-queue device.
+  Device open_queue() const;
+  Device open_queue(std::error_code& ec) const;
+  // TUNSETQUEUE: stop or resume receiving on this queue; the descriptor stays open.
+  void detach_queue();
+  void detach_queue(std::error_code& ec) noexcept;
+  void attach_queue();
+  void attach_queue(std::error_code& ec) noexcept;
+
+  // The device's IFF_* flags (TUNGETIFF).
+  std::uint32_t flags() const;
+  std::uint32_t flags(std::error_code& ec) const noexcept;
+  void set_persist(bool on);
+  void set_persist(bool on, std::error_code& ec) noexcept;
+  void set_owner(uid_t uid);
+  void set_owner(uid_t uid, std::error_code& ec) noexcept;
+  void set_group(gid_t gid);
+  void set_group(gid_t gid, std::error_code& ec) noexcept;
+  void set_non_blocking(bool on) noexcept;
+  // TUNSETOFFLOAD with TUN_F_* bits; TUNSETVNETHDRSZ.
+  void set_offload(unsigned tun_f_flags);
+  void set_offload(unsigned tun_f_flags, std::error_code& ec) noexcept;
+  void set_vnet_hdr_size(int size, std::error_code& ec) noexcept;
+
+  // Raw I/O: exactly the bytes of one kernel read/write (packet-info / vnet header included).
+  // A packet larger than buf is errc::jumbo_packet (the kernel discards its tail).
+  std::size_t read(std::span<std::byte> buf, std::error_code& ec) noexcept;
+  std::size_t write(std::span<const std::byte> packet, std::error_code& ec) noexcept;
+  // Writes the concatenation of the parts as one packet (a header and a body, say).
+  std::size_t write(std::span<const std::span<const std::byte>> parts, std::error_code& ec) noexcept;
+
+  // One packet, without the packet-info header. On a TUN the packet is checked: short_read (less
+  // than an IP header), not_ip_packet (version neither 4 nor 6), truncated_packet (the length field
+  // exceeds what was read; data still holds the bytes read, for inspection).
+  PacketRead read_packet(std::span<std::byte> buf) noexcept;
+  // Writes one packet, adding the packet-info header when the device has one. protocol 0 means:
+  // infer from the IP version on a TUN, 0 on a TAP.
+  std::error_code write_packet(std::span<const std::byte> packet, std::uint16_t protocol = 0) noexcept;
+
+  // Closes the descriptor. Callable from any thread and idempotent: a read or write blocked in
+  // another thread returns errc::closed promptly, and the descriptor is released only after it has.
+  void close() noexcept;
+
+ private:
+  friend struct detail::DeviceAccess;
+  explicit Device(std::unique_ptr<detail::DeviceState> state) noexcept;
+  std::unique_ptr<detail::DeviceState> state_;
+};
+
+}  // namespace tuntap

@@ -1,0 +1,63 @@
+#include "linux/closable_fd.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+
+#include "tuntap/error.hpp"
+
+namespace tuntap::detail {
+
+ClosableFd::ClosableFd(int fd, std::error_code& ec) noexcept : fd_(fd) {
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    ec = errno_code(errno);
+    ::close(fd);
+    fd_ = -1;
+    closed_ = true;
+    return;
+  }
+  ec.clear();
+}
+
+ClosableFd::Use::Use(ClosableFd& owner) noexcept : owner_(owner) {
+  // seq_cst on both sides (here and in close) so either close() sees this use, or this use sees
+  // the close: never a use that slips past a close into a released descriptor.
+  owner_.users_.fetch_add(1);
+  ok_ = !owner_.closed_.load();
+}
+
+ClosableFd::Use::~Use() {
+  if (owner_.users_.fetch_sub(1) == 1) owner_.users_.notify_all();
+}
+
+std::error_code ClosableFd::wait(short events) noexcept {
+  pollfd fds[2] = {{fd(), events, 0}, {wake_fd_, POLLIN, 0}};
+  for (;;) {
+    int n = ::poll(fds, 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_code(errno);
+    }
+    if (fds[1].revents != 0 || closed_.load()) return errc::closed;
+    return {};
+  }
+}
+
+void ClosableFd::close() noexcept {
+  std::lock_guard lock(close_mutex_);
+  if (fd() < 0) return;
+  closed_.store(true);
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  for (int users = users_.load(); users != 0; users = users_.load()) users_.wait(users);
+  ::close(fd());
+  ::close(wake_fd_);
+  fd_ = -1;
+  wake_fd_ = -1;
+}
+
+}  // namespace tuntap::detail

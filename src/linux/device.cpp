@@ -1,0 +1,534 @@
+// Device: one queue of a TUN/TAP interface, opened through /dev/net/tun.
+#include "tuntap/device.hpp"
+
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "linux/closable_fd.hpp"
+
+namespace tuntap {
+namespace detail {
+
+struct DeviceState {
+  ClosableFd fd;
+  DeviceConfig config;  // as requested, with the kernel's actual name; used to open more queues
+  std::string name;
+  unsigned ifindex = 0;
+  int vnet_hdr_size = 10;  // sizeof(struct virtio_net_hdr), the kernel's default
+  std::atomic<bool> non_blocking{false};
+
+  DeviceState(int raw_fd, std::error_code& ec) : fd(raw_fd, ec) {}
+};
+
+struct DeviceAccess {
+  static Device make(std::unique_ptr<DeviceState> s) noexcept { return Device(std::move(s)); }
+};
+
+}  // namespace detail
+
+namespace {
+
+constexpr const char* tun_path = "/dev/net/tun";
+
+// Why a setup call failed, for the throwing forms' messages.
+struct Context {
+  std::string what;
+  std::string hint;
+};
+
+std::uint16_t load_be16(const std::byte* p) noexcept {
+  return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) | std::to_integer<unsigned>(p[1]));
+}
+
+// Checks a requested name the way the kernel will, so a bad one gets a clear error up front.
+std::error_code check_name(const std::string& name, Context& ctx) {
+  if (name.empty()) return {};
+  if (name.size() >= IFNAMSIZ) {
+    ctx = {"device name '" + name + "'", "at most " + std::to_string(IFNAMSIZ - 1) + " bytes"};
+    return errc::invalid_argument;
+  }
+  if (name == "." || name == "..") {
+    ctx = {"device name '" + name + "'", "not a valid interface name"};
+    return errc::invalid_argument;
+  }
+  for (char c : name) {
+    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\0') {
+      ctx = {"device name '" + name + "'", "must not contain '/', ':' or white space"};
+      return errc::invalid_argument;
+    }
+  }
+  auto percent = name.find('%');
+  if (percent != std::string::npos &&
+      (name.compare(percent, 2, "%d") != 0 || name.find('%', percent + 1) != std::string::npos)) {
+    ctx = {"device name pattern '" + name + "'", "a pattern has exactly one %d, e.g. tun%d"};
+    return errc::invalid_argument;
+  }
+  return {};
+}
+
+// The driver behind an interface name ("tun" for TUN/TAP), or empty if there is no such interface.
+std::string driver_of(const std::string& name) {
+  int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return {};
+  ethtool_drvinfo info{};
+  info.cmd = ETHTOOL_GDRVINFO;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_data = reinterpret_cast<char*>(&info);
+  std::string driver;
+  if (::ioctl(sock, SIOCETHTOOL, &ifr) == 0) driver = info.driver;
+  else if (errno != ENODEV) driver = "?";
+  ::close(sock);
+  return driver;
+}
+
+// Turns a TUNSETIFF failure into the error that says what the caller must do.
+std::error_code explain_setiff(int err, const DeviceConfig& cfg, Context& ctx) {
+  ctx.what = "TUNSETIFF " + (cfg.name.empty() ? std::string(cfg.mode == Mode::tun ? "tun" : "tap") : cfg.name);
+  switch (err) {
+    case EPERM:
+      ctx.hint = "needs CAP_NET_ADMIN, or ownership of the persistent device";
+      return errc::permission_denied;
+    case EBUSY:
+      ctx.hint = cfg.exclusive ? "a device of that name exists" : "the device is in use by another process";
+      return errc::busy;
+    case EINVAL: {
+      auto driver = cfg.name.empty() || cfg.name.find('%') != std::string::npos ? "" : driver_of(cfg.name);
+      if (!driver.empty() && driver != "tun") {
+        ctx.hint = "the name is taken by a " + driver + " interface, not a TUN/TAP device";
+        return errc::busy;
+      }
+      if (driver == "tun") {
+        ctx.hint = "the existing device has another mode, packet-info or multi-queue setting";
+        return errc::invalid_argument;
+      }
+      ctx.hint = "invalid flags or name";
+      return errc::invalid_argument;
+    }
+    default:
+      return errno_code(err);
+  }
+}
+
+std::uint32_t request_flags(const DeviceConfig& cfg) {
+  std::uint32_t flags = cfg.mode == Mode::tun ? IFF_TUN : IFF_TAP;
+  if (!cfg.packet_info) flags |= IFF_NO_PI;
+  if (cfg.multi_queue) flags |= IFF_MULTI_QUEUE;
+  if (cfg.vnet_hdr) flags |= IFF_VNET_HDR;
+  if (cfg.exclusive) flags |= IFF_TUN_EXCL;
+  return flags;
+}
+
+int open_control(std::error_code& ec, Context& ctx) {
+  int fd = ::open(tun_path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+  if (fd >= 0) return fd;
+  int err = errno;
+  ctx.what = std::string("open ") + tun_path;
+  if (err == ENOENT || err == ENODEV) ctx.hint = "load the tun module: modprobe tun";
+  else if (err == EACCES || err == EPERM) ctx.hint = "needs read/write access to /dev/net/tun";
+  ec = errno_code(err);
+  return -1;
+}
+
+std::error_code ioctl_code(int fd, unsigned long request, unsigned long arg) noexcept {
+  if (::ioctl(fd, request, arg) == 0) return {};
+  return errno_code(errno);
+}
+
+Device open_device(const DeviceConfig& cfg, std::error_code& ec, Context& ctx);
+
+}  // namespace
+
+// --- opening ---------------------------------------------------------------------------------------
+
+Device::Device() noexcept = default;
+Device::~Device() { close(); }
+Device::Device(Device&&) noexcept = default;
+Device& Device::operator=(Device&& other) noexcept {
+  if (this != &other) {
+    close();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+Device::Device(std::unique_ptr<detail::DeviceState> state) noexcept : state_(std::move(state)) {}
+
+namespace {
+
+Device open_device(const DeviceConfig& cfg, std::error_code& ec, Context& ctx) {
+  if ((ec = check_name(cfg.name, ctx))) return {};
+  int raw = open_control(ec, ctx);
+  if (raw < 0) return {};
+  auto state = std::make_unique<detail::DeviceState>(raw, ec);
+  if (ec) {
+    ctx.what = "eventfd";
+    return {};
+  }
+  int fd = state->fd.fd();
+
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, cfg.name.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_flags = static_cast<short>(request_flags(cfg));
+  if (::ioctl(fd, TUNSETIFF, &ifr) != 0) {
+    ec = explain_setiff(errno, cfg, ctx);
+    return {};
+  }
+  state->name = ifr.ifr_name;
+  state->config = cfg;
+  state->config.name = state->name;
+  state->non_blocking = cfg.non_blocking;
+  auto fail = [&](std::error_code code, const char* call) {
+    ec = code;
+    ctx.what = std::string(call) + " " + state->name;
+    if (code == errc::permission_denied) ctx.hint = "needs CAP_NET_ADMIN";
+    return Device{};
+  };
+  if (cfg.owner && (ec = ioctl_code(fd, TUNSETOWNER, *cfg.owner))) return fail(ec, "TUNSETOWNER");
+  if (cfg.group && (ec = ioctl_code(fd, TUNSETGROUP, *cfg.group))) return fail(ec, "TUNSETGROUP");
+  // Persistence last: a failure before it leaves no device behind.
+  if (cfg.persist && (ec = ioctl_code(fd, TUNSETPERSIST, 1))) return fail(ec, "TUNSETPERSIST");
+  state->ifindex = ::if_nametoindex(state->name.c_str());
+  ec.clear();
+  return detail::DeviceAccess::make(std::move(state));
+}
+
+}  // namespace
+
+Device Device::open(const DeviceConfig& config, std::error_code& ec) {
+  Context ctx;
+  return open_device(config, ec, ctx);
+}
+
+Device Device::open(const DeviceConfig& config) {
+  std::error_code ec;
+  Context ctx;
+  auto dev = open_device(config, ec, ctx);
+  throw_if(ec, ctx.what, ctx.hint);
+  return dev;
+}
+
+std::vector<Device> Device::open_queues(DeviceConfig config, std::size_t count) {
+  config.multi_queue = true;
+  std::vector<Device> queues;
+  if (count == 0) return queues;
+  queues.push_back(open(config));
+  while (queues.size() < count) queues.push_back(queues.front().open_queue());
+  return queues;
+}
+
+Device Device::open_queue(std::error_code& ec) const {
+  if (!is_open()) {
+    ec = errc::closed;
+    return {};
+  }
+  if (!state_->config.multi_queue) {
+    ec = errc::invalid_argument;
+    return {};
+  }
+  DeviceConfig cfg = state_->config;
+  cfg.persist = false;  // already set on the device if it was asked for
+  cfg.owner.reset();
+  cfg.group.reset();
+  cfg.exclusive = false;
+  Context ctx;
+  return open_device(cfg, ec, ctx);
+}
+
+Device Device::open_queue() const {
+  if (is_open() && !state_->config.multi_queue)
+    throw Error(errc::invalid_argument, "open_queue " + name(), "open the device with multi_queue");
+  std::error_code ec;
+  auto dev = open_queue(ec);
+  throw_if(ec, "open another queue of " + (is_open() ? name() : std::string("a closed device")));
+  return dev;
+}
+
+std::uint32_t Device::kernel_features(std::error_code& ec) {
+  Context ctx;
+  int fd = open_control(ec, ctx);
+  if (fd < 0) return 0;
+  unsigned int features = 0;
+  ec = ::ioctl(fd, TUNGETFEATURES, &features) == 0 ? std::error_code{} : errno_code(errno);
+  ::close(fd);
+  return features;
+}
+
+std::uint32_t Device::kernel_features() {
+  std::error_code ec;
+  auto f = kernel_features(ec);
+  throw_if(ec, "TUNGETFEATURES");
+  return f;
+}
+
+// --- accessors and settings ------------------------------------------------------------------------
+
+bool Device::is_open() const noexcept { return state_ != nullptr && !state_->fd.closed(); }
+
+const std::string& Device::name() const noexcept {
+  static const std::string none;
+  return state_ ? state_->name : none;
+}
+Mode Device::mode() const noexcept { return state_ ? state_->config.mode : Mode::tun; }
+bool Device::packet_info() const noexcept { return state_ && state_->config.packet_info; }
+bool Device::vnet_hdr() const noexcept { return state_ && state_->config.vnet_hdr; }
+bool Device::non_blocking() const noexcept { return state_ && state_->non_blocking.load(); }
+int Device::fd() const noexcept { return state_ ? state_->fd.fd() : -1; }
+unsigned Device::ifindex() const noexcept { return state_ ? state_->ifindex : 0; }
+void Device::set_non_blocking(bool on) noexcept {
+  if (state_) state_->non_blocking = on;
+}
+
+namespace {
+// Runs an ioctl on the device's descriptor unless it is closed.
+template <typename Arg>
+std::error_code device_ioctl(detail::DeviceState* s, unsigned long request, Arg arg) noexcept {
+  if (s == nullptr) return errc::closed;
+  detail::ClosableFd::Use use(s->fd);
+  if (!use) return errc::closed;
+  if (::ioctl(s->fd.fd(), request, arg) == 0) return {};
+  return errno_code(errno);
+}
+}  // namespace
+
+std::uint32_t Device::flags(std::error_code& ec) const noexcept {
+  ifreq ifr{};
+  ec = device_ioctl(state_.get(), TUNGETIFF, &ifr);
+  return ec ? 0 : static_cast<std::uint16_t>(ifr.ifr_flags);
+}
+
+std::uint32_t Device::flags() const {
+  std::error_code ec;
+  auto f = flags(ec);
+  throw_if(ec, "TUNGETIFF " + name());
+  return f;
+}
+
+void Device::detach_queue(std::error_code& ec) noexcept {
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_DETACH_QUEUE;
+  ec = device_ioctl(state_.get(), TUNSETQUEUE, &ifr);
+}
+void Device::attach_queue(std::error_code& ec) noexcept {
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_ATTACH_QUEUE;
+  ec = device_ioctl(state_.get(), TUNSETQUEUE, &ifr);
+}
+void Device::set_persist(bool on, std::error_code& ec) noexcept {
+  ec = device_ioctl(state_.get(), TUNSETPERSIST, static_cast<unsigned long>(on));
+}
+void Device::set_owner(uid_t uid, std::error_code& ec) noexcept {
+  ec = device_ioctl(state_.get(), TUNSETOWNER, static_cast<unsigned long>(uid));
+}
+void Device::set_group(gid_t gid, std::error_code& ec) noexcept {
+  ec = device_ioctl(state_.get(), TUNSETGROUP, static_cast<unsigned long>(gid));
+}
+void Device::set_offload(unsigned tun_f_flags, std::error_code& ec) noexcept {
+  ec = device_ioctl(state_.get(), TUNSETOFFLOAD, static_cast<unsigned long>(tun_f_flags));
+}
+void Device::set_vnet_hdr_size(int size, std::error_code& ec) noexcept {
+  ec = device_ioctl(state_.get(), TUNSETVNETHDRSZ, &size);
+  if (!ec) state_->vnet_hdr_size = size;
+}
+
+namespace {
+void throw_setting(std::error_code ec, const char* call, const std::string& name) {
+  throw_if(ec, std::string(call) + " " + name,
+           ec == errc::permission_denied ? "needs CAP_NET_ADMIN" :
+           ec == errc::invalid_argument ? "the device does not accept this (multi-queue? attached?)" : "");
+}
+}  // namespace
+
+void Device::detach_queue() { std::error_code ec; detach_queue(ec); throw_setting(ec, "TUNSETQUEUE detach", name()); }
+void Device::attach_queue() { std::error_code ec; attach_queue(ec); throw_setting(ec, "TUNSETQUEUE attach", name()); }
+void Device::set_persist(bool on) { std::error_code ec; set_persist(on, ec); throw_setting(ec, "TUNSETPERSIST", name()); }
+void Device::set_owner(uid_t uid) { std::error_code ec; set_owner(uid, ec); throw_setting(ec, "TUNSETOWNER", name()); }
+void Device::set_group(gid_t gid) { std::error_code ec; set_group(gid, ec); throw_setting(ec, "TUNSETGROUP", name()); }
+void Device::set_offload(unsigned f) { std::error_code ec; set_offload(f, ec); throw_setting(ec, "TUNSETOFFLOAD", name()); }
+
+void Device::close() noexcept {
+  if (state_) state_->fd.close();
+}
+
+// --- I/O ------------------------------------------------------------------------------------------
+
+namespace {
+
+// The error a failed read/write on a TUN descriptor means to the caller.
+std::error_code io_error(int err) noexcept {
+  switch (err) {
+    case EBADFD: return errc::device_gone;   // the interface was deleted (ip link del)
+    case EIO: return errc::not_ready;        // the interface is down
+    default: return errno_code(err);
+  }
+}
+
+}  // namespace
+
+std::size_t Device::read(std::span<std::byte> buf, std::error_code& ec) noexcept {
+  if (!state_) {
+    ec = errc::closed;
+    return 0;
+  }
+  detail::ClosableFd::Use use(state_->fd);
+  if (!use) {
+    ec = errc::closed;
+    return 0;
+  }
+  // One probe byte past the caller's buffer: the kernel silently truncates a packet that does not
+  // fit, and only a filled probe byte tells us that it did.
+  std::byte probe;
+  iovec iov[2] = {{buf.data(), buf.size()}, {&probe, 1}};
+  for (;;) {
+    ssize_t n = ::readv(state_->fd.fd(), iov, 2);
+    if (n >= 0) {
+      auto got = static_cast<std::size_t>(n);
+      if (got > buf.size()) {
+        ec = errc::jumbo_packet;
+        return buf.size();
+      }
+      ec.clear();
+      return got;
+    }
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err != EAGAIN) {
+      ec = io_error(err);
+      return 0;
+    }
+    if (state_->non_blocking) {
+      ec = errc::not_ready;
+      return 0;
+    }
+    if ((ec = state_->fd.wait(POLLIN))) return 0;
+  }
+}
+
+std::size_t Device::write(std::span<const std::span<const std::byte>> parts, std::error_code& ec) noexcept {
+  if (!state_) {
+    ec = errc::closed;
+    return 0;
+  }
+  detail::ClosableFd::Use use(state_->fd);
+  if (!use) {
+    ec = errc::closed;
+    return 0;
+  }
+  constexpr std::size_t max_parts = 64;
+  if (parts.size() > max_parts) {
+    ec = errc::invalid_argument;
+    return 0;
+  }
+  iovec iov[max_parts];
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    iov[i] = {const_cast<std::byte*>(parts[i].data()), parts[i].size()};
+  for (;;) {
+    ssize_t n = ::writev(state_->fd.fd(), iov, static_cast<int>(parts.size()));
+    if (n >= 0) {
+      ec.clear();
+      return static_cast<std::size_t>(n);
+    }
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err != EAGAIN) {
+      ec = io_error(err);
+      return 0;
+    }
+    if (state_->non_blocking) {
+      ec = errc::not_ready;
+      return 0;
+    }
+    if ((ec = state_->fd.wait(POLLOUT))) return 0;
+  }
+}
+
+std::size_t Device::write(std::span<const std::byte> packet, std::error_code& ec) noexcept {
+  std::span<const std::byte> parts[1] = {packet};
+  return write(parts, ec);
+}
+
+namespace {
+
+constexpr std::uint16_t ethertype_ipv4 = 0x0800;
+constexpr std::uint16_t ethertype_ipv6 = 0x86dd;
+
+// Checks that an IP packet read from a TUN is whole: its header is there and its length field
+// does not claim more bytes than were read.
+std::error_code check_ip(std::span<const std::byte> p, std::uint16_t& protocol) noexcept {
+  if (p.empty()) return errc::short_read;
+  unsigned version = std::to_integer<unsigned>(p[0]) >> 4;
+  if (version == 4) {
+    if (protocol == 0) protocol = ethertype_ipv4;
+    if (p.size() < 20) return errc::short_read;
+    if (load_be16(&p[2]) > p.size()) return errc::truncated_packet;
+    return {};
+  }
+  if (version == 6) {
+    if (protocol == 0) protocol = ethertype_ipv6;
+    if (p.size() < 40) return errc::short_read;
+    if (std::size_t{40} + load_be16(&p[4]) > p.size()) return errc::truncated_packet;
+    return {};
+  }
+  return errc::not_ip_packet;
+}
+
+}  // namespace
+
+PacketRead Device::read_packet(std::span<std::byte> buf) noexcept {
+  PacketRead r;
+  std::size_t n = read(buf, r.error);
+  if (r.error && r.error != errc::jumbo_packet) return r;
+  std::size_t head = 0;
+  if (packet_info()) {
+    if (n < 4) {
+      r.error = errc::short_read;
+      return r;
+    }
+    r.pi_truncated = (load_be16(&buf[0]) & TUN_PKT_STRIP) != 0;
+    r.protocol = load_be16(&buf[2]);
+    head = 4;
+  }
+  if (vnet_hdr()) head += static_cast<std::size_t>(state_->vnet_hdr_size);
+  if (n < head) {
+    r.error = errc::short_read;
+    return r;
+  }
+  r.data = buf.subspan(head, n - head);
+  if (r.error) return r;  // jumbo: data holds the part that fit
+  if (mode() == Mode::tun) r.error = check_ip(r.data, r.protocol);
+  else if (r.data.size() < 14) r.error = errc::short_read;
+  return r;
+}
+
+std::error_code Device::write_packet(std::span<const std::byte> packet, std::uint16_t protocol) noexcept {
+  if (packet.empty()) return errc::invalid_argument;
+  if (mode() == Mode::tun && protocol == 0) {
+    unsigned version = std::to_integer<unsigned>(packet[0]) >> 4;
+    if (version == 4) protocol = ethertype_ipv4;
+    else if (version == 6) protocol = ethertype_ipv6;
+    else return errc::not_ip_packet;  // the kernel would drop it with EINVAL
+  }
+  std::byte pi[4] = {std::byte{0}, std::byte{0}, static_cast<std::byte>(protocol >> 8),
+                     static_cast<std::byte>(protocol & 0xff)};
+  std::byte vnet[16] = {};  // a zero header: no GSO, no checksum offload
+  std::span<const std::byte> parts[3];
+  std::size_t count = 0;
+  if (packet_info()) parts[count++] = pi;
+  if (vnet_hdr()) parts[count++] = std::span<const std::byte>(vnet, static_cast<std::size_t>(state_ ? state_->vnet_hdr_size : 10));
+  parts[count++] = packet;
+  std::error_code ec;
+  write(std::span(parts, count), ec);
+  return ec;
+}
+
+}  // namespace tuntap
