@@ -27,6 +27,7 @@ inline constexpr std::uint32_t napi = 0x0010;
 inline constexpr std::uint32_t napi_frags = 0x0020;
 inline constexpr std::uint32_t no_carrier = 0x0040;
 inline constexpr std::uint32_t multi_queue = 0x0100;
+inline constexpr std::uint32_t detach_queue = 0x0400;  // in flags(): this queue is detached
 inline constexpr std::uint32_t persist = 0x0800;
 inline constexpr std::uint32_t no_pi = 0x1000;
 inline constexpr std::uint32_t vnet_hdr = 0x4000;
@@ -42,6 +43,8 @@ struct DeviceConfig {
   // IFF_MULTI_QUEUE: the device may have several queues, each its own Device (open_queue).
   bool multi_queue = false;
   // IFF_VNET_HDR: each packet is preceded by a virtio_net_hdr (the offload path; see native Tun).
+  // Without it the device's offload mask is cleared on open, so a persistent device that an earlier
+  // user left with TSO on can never hand this reader a super-packet it cannot parse.
   bool vnet_hdr = false;
   // read/write return errc::not_ready instead of waiting.
   bool non_blocking = false;
@@ -107,7 +110,7 @@ class Device {
   void attach_queue();
   void attach_queue(std::error_code& ec) noexcept;
 
-  // The device's IFF_* flags (TUNGETIFF).
+  // The device's IFF_* flags (TUNGETIFF), with iff::detach_queue set while this queue is detached.
   std::uint32_t flags() const;
   std::uint32_t flags(std::error_code& ec) const noexcept;
   void set_persist(bool on);
@@ -125,6 +128,8 @@ class Device {
   // Raw I/O: exactly the bytes of one kernel read/write (packet-info / vnet header included).
   // A packet larger than buf is errc::jumbo_packet (the kernel discards its tail).
   std::size_t read(std::span<std::byte> buf, std::error_code& ec) noexcept;
+  // As read, but never waits, whatever the mode: errc::not_ready when nothing is queued.
+  std::size_t try_read(std::span<std::byte> buf, std::error_code& ec) noexcept;
   std::size_t write(std::span<const std::byte> packet, std::error_code& ec) noexcept;
   // Writes the concatenation of the parts as one packet (a header and a body, say).
   std::size_t write(std::span<const std::span<const std::byte>> parts, std::error_code& ec) noexcept;
@@ -144,6 +149,7 @@ class Device {
  private:
   friend struct detail::DeviceAccess;
   explicit Device(std::unique_ptr<detail::DeviceState> state) noexcept;
+  std::size_t read_impl(std::span<std::byte> buf, std::error_code& ec, bool wait) noexcept;
   std::unique_ptr<detail::DeviceState> state_;
 };
 

@@ -196,6 +196,8 @@ Device open_device(const DeviceConfig& cfg, std::error_code& ec, Context& ctx) {
   };
   if (cfg.owner && (ec = ioctl_code(fd, TUNSETOWNER, *cfg.owner))) return fail(ec, "TUNSETOWNER");
   if (cfg.group && (ec = ioctl_code(fd, TUNSETGROUP, *cfg.group))) return fail(ec, "TUNSETGROUP");
+  // A plain reader must never be handed super-packets: clear what an earlier user may have set.
+  if (!cfg.vnet_hdr) ::ioctl(fd, TUNSETOFFLOAD, 0UL);
   // Persistence last: a failure before it leaves no device behind.
   if (cfg.persist && (ec = ioctl_code(fd, TUNSETPERSIST, 1))) return fail(ec, "TUNSETPERSIST");
   state->ifindex = ::if_nametoindex(state->name.c_str());
@@ -304,7 +306,11 @@ std::error_code device_ioctl(detail::DeviceState* s, unsigned long request, Arg 
 std::uint32_t Device::flags(std::error_code& ec) const noexcept {
   ifreq ifr{};
   ec = device_ioctl(state_.get(), TUNGETIFF, &ifr);
-  return ec ? 0 : static_cast<std::uint16_t>(ifr.ifr_flags);
+  if (ec) return 0;
+  // TUNGETIFF reports IFF_NOFILTER in the bit of IFF_NO_PI (both 0x1000): put our own, known
+  // packet-info setting there instead, so the bit means what its name says.
+  auto f = static_cast<std::uint32_t>(static_cast<std::uint16_t>(ifr.ifr_flags)) & ~std::uint32_t{IFF_NO_PI};
+  return packet_info() ? f : f | IFF_NO_PI;
 }
 
 std::uint32_t Device::flags() const {
@@ -376,6 +382,14 @@ std::error_code io_error(int err) noexcept {
 }  // namespace
 
 std::size_t Device::read(std::span<std::byte> buf, std::error_code& ec) noexcept {
+  return read_impl(buf, ec, !non_blocking());
+}
+
+std::size_t Device::try_read(std::span<std::byte> buf, std::error_code& ec) noexcept {
+  return read_impl(buf, ec, false);
+}
+
+std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, bool wait) noexcept {
   if (!state_) {
     ec = errc::closed;
     return 0;
@@ -406,7 +420,7 @@ std::size_t Device::read(std::span<std::byte> buf, std::error_code& ec) noexcept
       ec = io_error(err);
       return 0;
     }
-    if (state_->non_blocking) {
+    if (!wait) {
       ec = errc::not_ready;
       return 0;
     }
@@ -511,6 +525,7 @@ PacketRead Device::read_packet(std::span<std::byte> buf) noexcept {
 }
 
 std::error_code Device::write_packet(std::span<const std::byte> packet, std::uint16_t protocol) noexcept {
+  if (!is_open()) return errc::closed;
   if (packet.empty()) return errc::invalid_argument;
   if (mode() == Mode::tun && protocol == 0) {
     unsigned version = std::to_integer<unsigned>(packet[0]) >> 4;

@@ -1,0 +1,104 @@
+// The native Linux Tun: a TUN device behind the batched Tun interface, with virtio-net offloads.
+//
+//   auto tun = tuntap::open_tun({.name = "wg0"});
+//   std::size_t n = tun->read(bufs, sizes, tun->min_read_offset()).count;
+//
+// With offloads (the default) the kernel hands over TCP/UDP super-packets of up to 64 KiB, which
+// read() splits straight into the caller's buffers as MTU-sized packets, and write() coalesces
+// consecutive packets of a flow into super-packets before the syscall. Offloads degrade, never
+// break: USO is used only where the kernel accepts it, and a coalesced write the kernel refuses
+// (EINVAL, a known regression of some kernels) turns UDP, then TCP coalescing off and is retried
+// packet by packet, losing nothing. offload_state() tells what is in force.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tuntap/device.hpp"
+#include "tuntap/tun.hpp"
+
+namespace tuntap {
+
+// What read() hands out and write() takes.
+enum class Framing : std::uint8_t {
+  // Ordinary IP packets of at most mtu() bytes; offloads are hidden (split on read, coalesced on write).
+  packets,
+  // Each buffer holds a 10-byte virtio_net_hdr and then a packet that may be a super-packet of up to
+  // 64 KiB: what the kernel exchanges with an IFF_VNET_HDR descriptor, passed through whole.
+  virtio,
+};
+
+struct TunOptions {
+  std::string name = "tun%d";    // exact name, pattern or empty (kernel's choice)
+  bool offload = true;           // IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO, USO where accepted)
+  bool tcp_coalescing = true;    // merge TCP segments on write (needs offload)
+  bool udp_coalescing = true;    // merge UDP datagrams on write (needs offload and USO in the kernel)
+  Framing framing = Framing::packets;  // virtio needs offload
+  std::size_t batch_size = 128;  // buffers per read; also the most packets one write coalesces
+  bool multi_queue = false;
+  bool non_blocking = false;
+  bool persist = false;
+};
+
+// The offloads in force, for users and for the CLI's status line.
+struct OffloadState {
+  bool vnet_hdr = false;       // packets carry virtio-net headers on the descriptor
+  unsigned tun_flags = 0;      // the TUN_F_* mask the kernel accepted
+  bool tso = false;            // the kernel may hand over TCP super-packets (and take them)
+  bool uso = false;            // the same for UDP (kernel >= 6.2)
+  bool tcp_coalescing = false;
+  bool udp_coalescing = false;
+  std::uint64_t gso_write_fallbacks = 0;  // coalesced writes the kernel refused and we retried
+};
+
+struct NativeTunStats {
+  std::uint64_t reads = 0;          // read syscalls that returned a packet
+  std::uint64_t super_packets = 0;  // of which were GSO super-packets
+  std::uint64_t packets_read = 0;   // packets handed to callers (after splitting)
+  std::uint64_t writes = 0;         // write syscalls
+  std::uint64_t packets_written = 0;
+  std::uint64_t coalesced_writes = 0;  // writes that carried more than one packet
+};
+
+class NativeTun final : public Tun {
+ public:
+  static std::unique_ptr<NativeTun> open(const TunOptions& options);
+  static std::unique_ptr<NativeTun> open(const TunOptions& options, std::error_code& ec);
+  ~NativeTun() override;
+
+  IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept override;
+  IoResult write(Buffers bufs, std::size_t offset) noexcept override;
+  std::size_t batch_size() const noexcept override;
+  // 10 bytes of headroom (the virtio-net header) in offload mode, 0 otherwise.
+  std::size_t min_read_offset() const noexcept override;
+  std::size_t min_write_offset() const noexcept override;
+  // The interface MTU (asked of the kernel); 65535 + 10 in virtio framing.
+  std::size_t mtu() const noexcept override;
+  std::string_view name() const noexcept override;
+  EventQueue* events() noexcept override;
+  void close() noexcept override;
+
+  // Another queue of a multi-queue device, with the same options.
+  std::unique_ptr<NativeTun> open_queue() const;
+
+  OffloadState offload_state() const noexcept;
+  NativeTunStats stats() const noexcept;
+  void set_tcp_coalescing(bool on) noexcept;
+  void set_udp_coalescing(bool on) noexcept;
+  Device& device() noexcept;
+
+  struct Impl;
+
+ private:
+  explicit NativeTun(std::unique_ptr<Impl> impl) noexcept;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Shorthand for NativeTun::open.
+inline std::unique_ptr<NativeTun> open_tun(const TunOptions& options) { return NativeTun::open(options); }
+
+}  // namespace tuntap

@@ -1,0 +1,311 @@
+// NativeTun: Device + offload (split on read, coalesce on write) behind the batched Tun interface.
+#include "tuntap/native_tun.hpp"
+
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "tuntap/events.hpp"
+#include "tuntap/offload.hpp"
+#include "tuntap/virtio_net.hpp"
+
+namespace tuntap {
+
+namespace {
+constexpr std::size_t hdr_len = virtio_net_hdr_len;
+// The largest thing one read can return with a vnet header: a 64 KiB super-packet plus headers.
+constexpr std::size_t max_read = hdr_len + 65536 + 256;
+}  // namespace
+
+struct NativeTun::Impl {
+  TunOptions options;
+  Device dev;
+  std::optional<offload::Coalescer> coalescer;
+  unsigned tun_flags = 0;
+  std::atomic<std::uint64_t> fallbacks{0};
+
+  // Read side (one reader at a time): a super-packet read but not yet split, for lack of buffers.
+  std::vector<std::byte> scratch;
+  std::size_t pending = 0;
+  std::atomic<std::uint64_t> reads{0}, super_packets{0}, packets_read{0};
+
+  // Write side (one writer at a time): which packets of the batch are on the wire.
+  std::vector<std::uint8_t> written;
+  std::atomic<std::uint64_t> writes{0}, packets_written{0}, coalesced_writes{0};
+
+  bool offload() const noexcept { return options.offload; }
+  bool virtio() const noexcept { return options.framing == Framing::virtio; }
+
+  IoResult read_split(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
+  IoResult read_whole(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
+  IoResult write_coalesced(Buffers bufs, std::size_t offset) noexcept;
+  IoResult write_each(Buffers bufs, std::size_t offset) noexcept;
+  std::error_code write_single_zero_hdr(std::span<std::byte> buf, std::size_t offset) noexcept;
+};
+
+namespace {
+
+// Sets the widest offload mask the kernel accepts, so a persistent device left with another mask by
+// an earlier user never hands us packets we do not expect. USO only exists from kernel 6.2.
+unsigned negotiate_offloads(Device& dev, std::error_code& ec) {
+  using namespace tun_offload;
+  const unsigned candidates[] = {csum | tso4 | tso6 | uso4 | uso6, csum | tso4 | tso6, csum, 0};
+  for (unsigned mask : candidates) {
+    dev.set_offload(mask, ec);
+    if (!ec) return mask;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error_code& ec) {
+  if (options.batch_size == 0 || options.batch_size > 65535 ||
+      (options.framing == Framing::virtio && !options.offload)) {
+    ec = errc::invalid_argument;
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->dev = Device::open({.mode = Mode::tun,
+                            .name = options.name,
+                            .multi_queue = options.multi_queue,
+                            .vnet_hdr = options.offload,
+                            .non_blocking = options.non_blocking,
+                            .persist = options.persist},
+                           ec);
+  if (ec) return nullptr;
+  if (options.offload) {
+    impl->tun_flags = negotiate_offloads(impl->dev, ec);
+    if (ec) return nullptr;
+    if (!impl->virtio()) {
+      impl->scratch.resize(max_read);
+      bool tso = (impl->tun_flags & (tun_offload::tso4 | tun_offload::tso6)) != 0;
+      bool uso = (impl->tun_flags & (tun_offload::uso4 | tun_offload::uso6)) != 0;
+      impl->coalescer.emplace(offload::CoalescerOptions{.max_packets = options.batch_size,
+                                                        .tcp = options.tcp_coalescing && tso,
+                                                        .udp = options.udp_coalescing && uso});
+      impl->written.resize(options.batch_size);
+    }
+  }
+  ec.clear();
+  return std::unique_ptr<NativeTun>(new NativeTun(std::move(impl)));
+}
+
+std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options) {
+  std::error_code ec;
+  auto tun = open(options, ec);
+  if (ec == errc::invalid_argument && !tun)
+    throw_if(ec, "open_tun " + options.name, "batch_size 1-65535; virtio framing needs offload");
+  // Device::open's throwing form carries the detailed message: use it to explain the failure.
+  if (ec) {
+    Device::open({.name = options.name, .multi_queue = options.multi_queue, .vnet_hdr = options.offload});
+    throw_if(ec, "open_tun " + options.name);
+  }
+  return tun;
+}
+
+NativeTun::NativeTun(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+NativeTun::~NativeTun() { close(); }
+
+std::unique_ptr<NativeTun> NativeTun::open_queue() const {
+  TunOptions o = impl_->options;
+  o.name = impl_->dev.name();
+  o.multi_queue = true;
+  o.persist = false;
+  return open(o);
+}
+
+// --- read ------------------------------------------------------------------------------------------
+
+IoResult NativeTun::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
+  if (bufs.empty() || sizes.size() < bufs.size() || offset < min_read_offset()) return {0, errc::invalid_argument};
+  if (impl_->offload() && !impl_->virtio()) return impl_->read_split(bufs, sizes, offset);
+  return impl_->read_whole(bufs, sizes, offset);
+}
+
+// One read per buffer, as many as are queued: the first waits (in blocking mode), the rest do not.
+IoResult NativeTun::Impl::read_whole(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
+  std::size_t count = 0;
+  while (count < bufs.size()) {
+    if (bufs[count].size() < offset) return {count, errc::invalid_argument};
+    std::error_code ec;
+    auto target = bufs[count].subspan(offset);
+    std::size_t n = count == 0 ? dev.read(target, ec) : dev.try_read(target, ec);
+    if (ec == errc::not_ready && count > 0) break;
+    if (ec) return {count, ec};
+    reads.fetch_add(1, std::memory_order_relaxed);
+    sizes[count++] = n;
+  }
+  packets_read.fetch_add(count, std::memory_order_relaxed);
+  return {count, {}};
+}
+
+IoResult NativeTun::Impl::read_split(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
+  std::size_t count = 0;
+  std::error_code ec;
+  while (count < bufs.size()) {
+    if (pending == 0) {
+      std::size_t n = count == 0 ? dev.read(scratch, ec) : dev.try_read(scratch, ec);
+      if (ec == errc::not_ready && count > 0) break;
+      if (ec) break;
+      reads.fetch_add(1, std::memory_order_relaxed);
+      if (n < hdr_len) {
+        ec = errc::short_read;
+        break;
+      }
+      pending = n;
+    }
+    auto hdr = VirtioNetHdr::decode(std::span<const std::byte, hdr_len>(scratch.data(), hdr_len));
+    auto packet = std::span<const std::byte>(scratch).subspan(hdr_len, pending - hdr_len);
+    std::size_t segments = offload::segment_count(hdr, packet, ec);
+    if (ec) {
+      pending = 0;  // a packet we cannot make sense of is dropped, and said so
+      break;
+    }
+    if (segments > bufs.size() - count) {
+      if (count > 0) break;  // keep it for the next call, which has room
+      pending = 0;
+      ec = errc::too_many_segments;
+      break;
+    }
+    std::size_t k = offload::split(hdr, packet, bufs.subspan(count), sizes.subspan(count), offset, ec);
+    pending = 0;
+    if (ec) break;
+    if (hdr.is_gso()) super_packets.fetch_add(1, std::memory_order_relaxed);
+    count += k;
+  }
+  packets_read.fetch_add(count, std::memory_order_relaxed);
+  if (ec == errc::not_ready && count > 0) ec.clear();
+  return {count, ec};
+}
+
+// --- write -----------------------------------------------------------------------------------------
+
+IoResult NativeTun::write(Buffers bufs, std::size_t offset) noexcept {
+  if (offset < min_write_offset()) return {0, errc::invalid_argument};
+  for (auto& b : bufs)
+    if (b.size() < offset) return {0, errc::invalid_argument};
+  if (impl_->coalescer) return impl_->write_coalesced(bufs, offset);
+  return impl_->write_each(bufs, offset);
+}
+
+IoResult NativeTun::Impl::write_each(Buffers bufs, std::size_t offset) noexcept {
+  for (std::size_t i = 0; i < bufs.size(); ++i) {
+    std::error_code ec;
+    dev.write(bufs[i].subspan(offset), ec);
+    if (ec) return {i, ec};
+    writes.fetch_add(1, std::memory_order_relaxed);
+    packets_written.fetch_add(1, std::memory_order_relaxed);
+  }
+  return {bufs.size(), {}};
+}
+
+std::error_code NativeTun::Impl::write_single_zero_hdr(std::span<std::byte> buf, std::size_t offset) noexcept {
+  auto framed = buf.subspan(offset - hdr_len);
+  std::memset(framed.data(), 0, hdr_len);
+  std::error_code ec;
+  dev.write(framed, ec);
+  if (!ec) {
+    writes.fetch_add(1, std::memory_order_relaxed);
+    packets_written.fetch_add(1, std::memory_order_relaxed);
+  }
+  return ec;
+}
+
+IoResult NativeTun::Impl::write_coalesced(Buffers all, std::size_t offset) noexcept {
+  std::size_t done_before = 0;  // packets of earlier chunks, all written
+  const std::size_t chunk_size = coalescer->max_packets();
+  while (done_before < all.size()) {
+    auto bufs = all.subspan(done_before, std::min(chunk_size, all.size() - done_before));
+    std::error_code ec;
+    auto plan = coalescer->plan(bufs, offset, ec);
+    if (ec) return {done_before, ec};
+    std::fill_n(written.begin(), bufs.size(), std::uint8_t{0});
+    std::size_t prefix = 0;
+    for (const auto& w : plan) {
+      dev.write(w.iov, ec);
+      if (ec == errc::invalid_argument && w.packets.size() > 1) {
+        // Some kernels refuse GSO writes they should take: turn that coalescing off for good
+        // (UDP first: it is the newer, rarer path), undo the header patches and send the rest of
+        // the batch packet by packet. Nothing is lost.
+        fallbacks.fetch_add(1, std::memory_order_relaxed);
+        if (w.hdr.gso_kind() == VirtioNetHdr::gso_udp_l4) coalescer->set_udp(false);
+        else coalescer->set_tcp(false);
+        coalescer->restore();
+        for (std::size_t i = 0; i < bufs.size(); ++i) {
+          if (written[i]) continue;
+          if ((ec = write_single_zero_hdr(bufs[i], offset))) {
+            std::size_t head = 0;
+            while (head < bufs.size() && written[head]) ++head;
+            return {done_before + head, ec};
+          }
+          written[i] = 1;
+        }
+        ec.clear();
+        break;
+      }
+      if (ec) return {done_before + prefix, ec};
+      for (auto index : w.packets) written[index] = 1;
+      prefix = w.complete_prefix;
+      writes.fetch_add(1, std::memory_order_relaxed);
+      packets_written.fetch_add(w.packets.size(), std::memory_order_relaxed);
+      if (w.packets.size() > 1) coalesced_writes.fetch_add(1, std::memory_order_relaxed);
+    }
+    done_before += bufs.size();
+  }
+  return {all.size(), {}};
+}
+
+// --- the rest --------------------------------------------------------------------------------------
+
+std::size_t NativeTun::batch_size() const noexcept { return impl_->options.batch_size; }
+std::size_t NativeTun::min_read_offset() const noexcept { return impl_->offload() && !impl_->virtio() ? hdr_len : 0; }
+std::size_t NativeTun::min_write_offset() const noexcept { return min_read_offset(); }
+std::string_view NativeTun::name() const noexcept { return impl_->dev.name(); }
+EventQueue* NativeTun::events() noexcept { return nullptr; }
+void NativeTun::close() noexcept { impl_->dev.close(); }
+Device& NativeTun::device() noexcept { return impl_->dev; }
+
+std::size_t NativeTun::mtu() const noexcept {
+  if (impl_->virtio()) return hdr_len + 65535;
+  int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return 1500;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, impl_->dev.name().c_str(), IFNAMSIZ - 1);
+  int mtu = ::ioctl(sock, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : 1500;
+  ::close(sock);
+  return static_cast<std::size_t>(mtu);
+}
+
+OffloadState NativeTun::offload_state() const noexcept {
+  OffloadState s;
+  s.vnet_hdr = impl_->offload();
+  s.tun_flags = impl_->tun_flags;
+  s.tso = (s.tun_flags & (tun_offload::tso4 | tun_offload::tso6)) != 0;
+  s.uso = (s.tun_flags & (tun_offload::uso4 | tun_offload::uso6)) != 0;
+  s.tcp_coalescing = impl_->coalescer && impl_->coalescer->tcp_enabled();
+  s.udp_coalescing = impl_->coalescer && impl_->coalescer->udp_enabled();
+  s.gso_write_fallbacks = impl_->fallbacks.load(std::memory_order_relaxed);
+  return s;
+}
+
+NativeTunStats NativeTun::stats() const noexcept {
+  auto r = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  return {r(impl_->reads), r(impl_->super_packets), r(impl_->packets_read),
+          r(impl_->writes), r(impl_->packets_written), r(impl_->coalesced_writes)};
+}
+
+void NativeTun::set_tcp_coalescing(bool on) noexcept {
+  if (impl_->coalescer) impl_->coalescer->set_tcp(on && (impl_->tun_flags & (tun_offload::tso4 | tun_offload::tso6)));
+}
+void NativeTun::set_udp_coalescing(bool on) noexcept {
+  if (impl_->coalescer) impl_->coalescer->set_udp(on && (impl_->tun_flags & (tun_offload::uso4 | tun_offload::uso6)));
+}
+
+}  // namespace tuntap
