@@ -1,0 +1,160 @@
+// Interface configuration over rtnetlink: link state, MTU, hardware address, addresses, routes.
+//
+// Every call names the interface ("tun0") and acts in the calling thread's network namespace. Each
+// comes in a throwing form (tuntap::Error whose text names the request, the device and the value,
+// plus the kernel's own explanation when it sends one: "RTM_NEWROUTE tt0 10.5.0.0/16: Network is
+// down (kernel: Device for nexthop is not up)") and an std::error_code& form that returns the same
+// code without the text. Values are checked before anything is sent, so a rejected call changes
+// nothing. These are setup calls: they open a netlink socket per call and may allocate.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "tuntap/device.hpp"
+#include "tuntap/error.hpp"
+#include "tuntap/ethernet.hpp"
+#include "tuntap/ip.hpp"
+
+namespace tuntap {
+
+namespace netlink {
+
+// What IFLA_LINKINFO kind "tun" reports about a TUN/TAP device (IFLA_TUN_*).
+struct TunInfo {
+  Mode mode = Mode::tun;
+  bool packet_info = false;
+  bool vnet_hdr = false;
+  bool persist = false;
+  bool multi_queue = false;
+  std::uint32_t queues = 0;           // attached queues (open descriptors)
+  std::uint32_t disabled_queues = 0;  // queues detached with TUNSETQUEUE
+  std::optional<uid_t> owner;         // absent: any user with CAP_NET_ADMIN
+  std::optional<gid_t> group;
+};
+
+// One interface as RTM_NEWLINK describes it.
+struct LinkInfo {
+  unsigned index = 0;
+  std::string name;
+  std::uint32_t flags = 0;         // IFF_* of <net/if.h>: IFF_UP, IFF_RUNNING, IFF_LOWER_UP...
+  std::uint8_t operstate = 0;      // IF_OPER_* (RFC 2863): 6 is up, 2 is down
+  std::uint32_t mtu = 0;
+  std::uint32_t min_mtu = 0;       // 0 when the kernel does not say
+  std::uint32_t max_mtu = 0;
+  std::uint32_t txqueuelen = 0;
+  std::vector<std::uint8_t> hardware_address;  // empty for TUN (no link-layer address)
+  std::string kind;                // IFLA_INFO_KIND: "tun" for TUN and TAP devices
+  std::optional<TunInfo> tun;      // present when kind is "tun"
+
+  bool up() const noexcept;        // administratively up (IFF_UP)
+  // Operationally up: up and running. A TUN/TAP device runs only while a process holds it open
+  // (else it shows NO-CARRIER).
+  bool running() const noexcept;
+};
+
+// One address of an interface, as RTM_NEWADDR describes it.
+struct Address {
+  Prefix prefix;                   // the local address and its prefix length
+  std::optional<IpAddress> peer;   // the other end of a point-to-point link
+  std::uint8_t scope = 0;          // RT_SCOPE_*: 0 global, 253 link, 254 host
+  std::uint32_t flags = 0;         // IFA_F_*: permanent, tentative, deprecated...
+  unsigned index = 0;              // the interface's index
+  friend bool operator==(const Address&, const Address&) = default;
+};
+
+// A route through an interface.
+struct RouteSpec {
+  Prefix destination;              // 10.5.0.0/16, fd00:5::/64, 0.0.0.0/0 for a default route
+  std::optional<IpAddress> gateway;
+  std::optional<std::uint32_t> metric;  // RTA_PRIORITY; the kernel's default when absent
+  std::optional<std::uint32_t> table;   // RT_TABLE_MAIN (254) when absent
+};
+
+// A route as the kernel lists it.
+struct Route {
+  Prefix destination;
+  std::optional<IpAddress> gateway;
+  std::uint32_t metric = 0;
+  std::uint32_t table = 0;
+  std::uint8_t protocol = 0;       // RTPROT_*: 2 kernel, 3 boot (added by a user), 4 static
+  std::uint8_t scope = 0;
+  std::uint8_t type = 0;           // RTN_*: 1 unicast, 2 local, 3 broadcast...
+  unsigned index = 0;              // RTA_OIF
+};
+
+// --- names and indexes ---------------------------------------------------------------------
+unsigned ifindex(std::string_view name);
+unsigned ifindex(std::string_view name, std::error_code& ec);
+std::string ifname(unsigned index);
+std::string ifname(unsigned index, std::error_code& ec);
+// Checks an interface name without asking the kernel: 1-15 bytes, no '/', ':' or white space.
+bool valid_ifname(std::string_view name) noexcept;
+
+// --- links -----------------------------------------------------------------------------------
+LinkInfo link(std::string_view name);
+LinkInfo link(std::string_view name, std::error_code& ec);
+LinkInfo link(unsigned index);
+LinkInfo link(unsigned index, std::error_code& ec);
+// Every interface of the namespace.
+std::vector<LinkInfo> links();
+std::vector<LinkInfo> links(std::error_code& ec);
+
+void set_up(std::string_view name, bool up);
+void set_up(std::string_view name, bool up, std::error_code& ec);
+std::uint32_t mtu(std::string_view name);
+std::uint32_t mtu(std::string_view name, std::error_code& ec);
+// Fails with invalid_argument, before asking for the change, when mtu is outside the device's
+// IFLA_MIN_MTU..IFLA_MAX_MTU. IPv6 needs 1280 or more: below that the kernel drops IPv6 from the device.
+void set_mtu(std::string_view name, std::uint32_t mtu);
+void set_mtu(std::string_view name, std::uint32_t mtu, std::error_code& ec);
+std::uint32_t txqueuelen(std::string_view name);
+std::uint32_t txqueuelen(std::string_view name, std::error_code& ec);
+void set_txqueuelen(std::string_view name, std::uint32_t length);
+void set_txqueuelen(std::string_view name, std::uint32_t length, std::error_code& ec);
+// TAP (Ethernet) devices only: a TUN device has no hardware address (errc::unsupported).
+MacAddress hardware_address(std::string_view name);
+MacAddress hardware_address(std::string_view name, std::error_code& ec);
+// The address must be unicast and not all zeros.
+void set_hardware_address(std::string_view name, const MacAddress& address);
+void set_hardware_address(std::string_view name, const MacAddress& address, std::error_code& ec);
+// The kernel refuses to rename an interface that is up (errc::busy): bring it down first.
+void rename(std::string_view name, std::string_view new_name);
+void rename(std::string_view name, std::string_view new_name, std::error_code& ec);
+// RTM_DELLINK. Removes any interface, persistent TUN/TAP devices included.
+void remove_link(std::string_view name);
+void remove_link(std::string_view name, std::error_code& ec);
+
+// --- addresses -------------------------------------------------------------------------------
+// Adds `local` (with its prefix length) to the interface. With a peer (point-to-point), the prefix
+// length applies to the peer: the kernel routes peer/length through the device, as
+// `ip addr add LOCAL peer PEER/LENGTH` does. IPv6 needs the device MTU at 1280 or more.
+void add_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer = std::nullopt);
+void add_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer,
+                 std::error_code& ec);
+void remove_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer = std::nullopt);
+void remove_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer,
+                    std::error_code& ec);
+// IPv4 then IPv6 addresses, in the kernel's order.
+std::vector<Address> addresses(std::string_view name);
+std::vector<Address> addresses(std::string_view name, std::error_code& ec);
+
+// --- routes ----------------------------------------------------------------------------------
+// The device must be up (the kernel refuses routes through a down device: errc is ENETDOWN).
+void add_route(std::string_view name, const RouteSpec& route);
+void add_route(std::string_view name, const RouteSpec& route, std::error_code& ec);
+void remove_route(std::string_view name, const RouteSpec& route);
+void remove_route(std::string_view name, const RouteSpec& route, std::error_code& ec);
+// Routes through the interface in every table (local and broadcast routes included).
+std::vector<Route> routes(std::string_view name);
+std::vector<Route> routes(std::string_view name, std::error_code& ec);
+
+}  // namespace netlink
+}  // namespace tuntap
