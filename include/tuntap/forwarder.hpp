@@ -1,0 +1,112 @@
+// Moves packets from one Tun to another on its own thread; either end can be swapped while it runs.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "tuntap/buffer_pool.hpp"
+#include "tuntap/tun.hpp"
+
+namespace tuntap {
+
+struct ForwarderConfig {
+  // Packets per read: 0 takes the source's batch_size() (capped at 1024).
+  std::size_t batch_size = 0;
+};
+
+struct ForwarderStats {
+  std::uint64_t packets = 0;  // packets written to a destination
+  std::uint64_t bytes = 0;    // bytes of those packets (from the offset on)
+  // Packets read but never written: rejected by the destination (too big, malformed), consumed
+  // truncated by a read (jumbo_packet), or still in hand when stop() was called.
+  std::uint64_t drops = 0;
+  // Calls that failed for a reason other than the end being closed or not ready.
+  std::uint64_t errors = 0;
+};
+
+// One thread reads batches from the source and writes them to the destination, using buffers
+// from its own BufferPool: nothing is allocated per packet (buffers grow only when a new source
+// needs larger or more of them). Reads use the offset max(source.min_read_offset(),
+// destination.min_write_offset()), so a batch is written from the same buffers without a copy.
+//
+// Ends are shared: the forwarder keeps a reference while it uses one.
+//  - set_source / set_destination swap an end while traffic flows and close the old one, so a
+//    call blocked on it returns; the thread then continues with the new end.
+//  - nullptr unsets an end. Without a destination the thread stops reading; without a source it
+//    waits. An end that reports errc::closed (or device_gone) is treated as unset until replaced.
+//  - Nothing already read is lost by a swap: packets in hand when the destination goes away are
+//    held and written to the next destination; if stop() comes first they count as drops. If the
+//    new destination wants more headroom (min_write_offset) than the batch was read with, held
+//    packets move up inside their buffers, which keep 64 spare bytes for it; a packet that still
+//    does not fit is dropped and counted.
+// stop() (also run by the destructor) closes both ends, wakes the thread and joins it; it returns
+// as soon as the ends' blocked calls return (promptly for every Tun of this library).
+class Forwarder {
+ public:
+  // Either end may be nullptr. Starts the thread; throws tuntap::Error if it cannot.
+  Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination,
+            ForwarderConfig config = {});
+  ~Forwarder();
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  // Install a new end, close the old one (unless it is the same object) and return it.
+  std::shared_ptr<Tun> set_source(std::shared_ptr<Tun> source);
+  std::shared_ptr<Tun> set_destination(std::shared_ptr<Tun> destination);
+  // The same without closing the old end: the caller must close it (or know the thread is not
+  // blocked on it), or the thread may stay blocked in it. For ends shared by two forwarders.
+  std::shared_ptr<Tun> exchange_source(std::shared_ptr<Tun> source);
+  std::shared_ptr<Tun> exchange_destination(std::shared_ptr<Tun> destination);
+  std::shared_ptr<Tun> source() const;
+  std::shared_ptr<Tun> destination() const;
+
+  // Idempotent and callable from any thread (from the forwarder's own thread it does not join).
+  void stop() noexcept;
+  bool stopped() const noexcept;
+  ForwarderStats stats() const noexcept;
+
+ private:
+  void run() noexcept;
+  bool ensure_buffers(std::size_t size, std::size_t count) noexcept;
+  void shift_held(std::size_t new_offset) noexcept;
+  void pause(std::chrono::milliseconds how_long) noexcept;
+
+  const ForwarderConfig config_;
+
+  mutable std::mutex mutex_;  // guards the ends, their generations and stop_
+  std::condition_variable changed_;
+  std::shared_ptr<Tun> source_;
+  std::shared_ptr<Tun> destination_;
+  std::uint64_t source_generation_ = 0;       // counts set/exchange calls, so the thread can
+  std::uint64_t destination_generation_ = 0;  // tell a new end from the one it saw closed
+  bool stop_ = false;
+
+  // The thread's own state.
+  std::unique_ptr<BufferPool> pool_;
+  std::vector<PooledBuffer> buffers_;
+  std::vector<std::span<std::byte>> read_spans_;   // whole buffers
+  std::vector<std::span<std::byte>> write_spans_;  // buffer[0, offset + length) per packet
+  std::vector<std::size_t> sizes_;
+  std::size_t buffer_size_ = 0;
+  std::size_t offset_ = 0;
+  std::size_t held_begin_ = 0;  // packets read but not yet written: write_spans_[begin, end)
+  std::size_t held_end_ = 0;
+
+  std::atomic<std::uint64_t> packets_{0};
+  std::atomic<std::uint64_t> bytes_{0};
+  std::atomic<std::uint64_t> drops_{0};
+  std::atomic<std::uint64_t> errors_{0};
+
+  std::mutex join_mutex_;
+  std::thread thread_;
+};
+
+}  // namespace tuntap

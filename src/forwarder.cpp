@@ -1,0 +1,252 @@
+#include "tuntap/forwarder.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <system_error>
+#include <utility>
+
+namespace tuntap {
+namespace {
+
+constexpr std::size_t kMaxBatch = 1024;
+// Spare bytes after each buffer's MTU, so held packets can move up for a new destination that
+// wants more headroom (a virtio-net header, say) without being dropped.
+constexpr std::size_t kSpareHeadroom = 64;
+constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
+// How long to wait before retrying an end that said not_ready or failed outright: short enough
+// for latency, long enough not to spin a core on an end that keeps failing.
+constexpr std::chrono::milliseconds kRetryPause{1};
+
+// An end reporting one of these will not work again: wait for a replacement.
+bool end_is_gone(std::error_code ec) noexcept {
+  return ec == errc::closed || ec == errc::device_gone;
+}
+
+}  // namespace
+
+Forwarder::Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination,
+                     ForwarderConfig config)
+    : config_(config), source_(std::move(source)), destination_(std::move(destination)) {
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error& e) {
+    throw Error(e.code(), "Forwarder: starting its thread");
+  }
+}
+
+Forwarder::~Forwarder() { stop(); }
+
+std::shared_ptr<Tun> Forwarder::exchange_source(std::shared_ptr<Tun> source) {
+  std::shared_ptr<Tun> old;
+  {
+    std::lock_guard lock(mutex_);
+    old = std::exchange(source_, std::move(source));
+    ++source_generation_;
+  }
+  changed_.notify_all();
+  return old;
+}
+
+std::shared_ptr<Tun> Forwarder::exchange_destination(std::shared_ptr<Tun> destination) {
+  std::shared_ptr<Tun> old;
+  {
+    std::lock_guard lock(mutex_);
+    old = std::exchange(destination_, std::move(destination));
+    ++destination_generation_;
+  }
+  changed_.notify_all();
+  return old;
+}
+
+std::shared_ptr<Tun> Forwarder::set_source(std::shared_ptr<Tun> source) {
+  Tun* fresh = source.get();
+  auto old = exchange_source(std::move(source));
+  if (old && old.get() != fresh) old->close();
+  return old;
+}
+
+std::shared_ptr<Tun> Forwarder::set_destination(std::shared_ptr<Tun> destination) {
+  Tun* fresh = destination.get();
+  auto old = exchange_destination(std::move(destination));
+  if (old && old.get() != fresh) old->close();
+  return old;
+}
+
+std::shared_ptr<Tun> Forwarder::source() const {
+  std::lock_guard lock(mutex_);
+  return source_;
+}
+
+std::shared_ptr<Tun> Forwarder::destination() const {
+  std::lock_guard lock(mutex_);
+  return destination_;
+}
+
+void Forwarder::stop() noexcept {
+  std::shared_ptr<Tun> source, destination;
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+    source = source_;
+    destination = destination_;
+  }
+  changed_.notify_all();
+  // Closing is the only way to wake a thread blocked inside an end's read or write.
+  if (source) source->close();
+  if (destination) destination->close();
+  std::lock_guard lock(join_mutex_);
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+bool Forwarder::stopped() const noexcept {
+  std::lock_guard lock(mutex_);
+  return stop_;
+}
+
+ForwarderStats Forwarder::stats() const noexcept {
+  return {.packets = packets_.load(std::memory_order_relaxed),
+          .bytes = bytes_.load(std::memory_order_relaxed),
+          .drops = drops_.load(std::memory_order_relaxed),
+          .errors = errors_.load(std::memory_order_relaxed)};
+}
+
+void Forwarder::pause(std::chrono::milliseconds how_long) noexcept {
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, how_long, [&] { return stop_; });
+}
+
+bool Forwarder::ensure_buffers(std::size_t size, std::size_t count) noexcept {
+  if (buffers_.size() >= count && buffer_size_ >= size) return true;
+  // Only between batches (nothing held), and only when a new source needs more room.
+  try {
+    buffers_.clear();
+    pool_.reset();
+    buffer_size_ = 0;
+    pool_ = std::make_unique<BufferPool>(size, count, count);
+    buffers_.resize(count);
+    if (pool_->acquire(buffers_) != count) return false;
+    read_spans_.resize(count);
+    write_spans_.resize(count);
+    sizes_.resize(count);
+    for (std::size_t i = 0; i < count; ++i) read_spans_[i] = buffers_[i].bytes();
+    buffer_size_ = size;
+    return true;
+  } catch (...) {
+    buffers_.clear();
+    return false;
+  }
+}
+
+void Forwarder::shift_held(std::size_t new_offset) noexcept {
+  // A new destination wants more headroom than the batch was read with: move each held packet
+  // up inside its buffer, dropping one that no longer fits.
+  std::size_t kept = held_begin_;
+  for (std::size_t i = held_begin_; i < held_end_; ++i) {
+    std::byte* data = write_spans_[i].data();
+    std::size_t length = write_spans_[i].size() - offset_;
+    if (new_offset + length > buffer_size_) {
+      drops_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    std::memmove(data + new_offset, data + offset_, length);
+    write_spans_[kept++] = {data, new_offset + length};
+  }
+  held_end_ = kept;
+  offset_ = new_offset;
+}
+
+void Forwarder::run() noexcept {
+  std::shared_ptr<Tun> source, destination;
+  std::uint64_t source_generation = kNone, destination_generation = kNone;
+  std::uint64_t dead_source = kNone, dead_destination = kNone;  // generations seen closed
+
+  for (;;) {
+    const bool reading = held_begin_ == held_end_;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] {
+        if (stop_) return true;
+        bool have_destination = destination_ && destination_generation_ != dead_destination;
+        bool have_source = source_ && source_generation_ != dead_source;
+        // Read only when there is somewhere to write; write held packets whatever the source.
+        return have_destination && (have_source || !reading);
+      });
+      if (stop_) break;
+      if (source_generation != source_generation_) {
+        source = source_;
+        source_generation = source_generation_;
+      }
+      if (destination_generation != destination_generation_) {
+        destination = destination_;
+        destination_generation = destination_generation_;
+      }
+    }
+
+    if (reading) {
+      std::size_t batch = config_.batch_size != 0 ? config_.batch_size : source->batch_size();
+      batch = std::clamp<std::size_t>(batch, 1, kMaxBatch);
+      std::size_t offset = std::max(source->min_read_offset(), destination->min_write_offset());
+      if (!ensure_buffers(offset + source->mtu() + kSpareHeadroom, batch)) {
+        errors_.fetch_add(1, std::memory_order_relaxed);
+        pause(kRetryPause);
+        continue;
+      }
+      offset_ = offset;
+      auto result = source->read(Buffers(read_spans_.data(), batch), sizes_, offset_);
+      for (std::size_t i = 0; i < result.count; ++i) {
+        write_spans_[i] = read_spans_[i].first(offset_ + sizes_[i]);
+      }
+      held_begin_ = 0;
+      held_end_ = result.count;
+      if (!result.error) continue;
+      if (end_is_gone(result.error)) {
+        if (result.error != errc::closed) errors_.fetch_add(1, std::memory_order_relaxed);
+        dead_source = source_generation;
+        source.reset();  // let go of it now; a replacement bumps the generation anyway
+        source_generation = kNone;
+      } else if (result.error == errc::not_ready) {
+        if (result.count == 0) pause(kRetryPause);
+      } else {
+        errors_.fetch_add(1, std::memory_order_relaxed);
+        // A jumbo read consumed one packet it could not deliver whole.
+        if (result.error == errc::jumbo_packet) drops_.fetch_add(1, std::memory_order_relaxed);
+        if (result.count == 0) pause(kRetryPause);
+      }
+      continue;
+    }
+
+    if (destination->min_write_offset() > offset_) shift_held(destination->min_write_offset());
+    if (held_begin_ == held_end_) continue;
+    auto held = std::span(write_spans_).subspan(held_begin_, held_end_ - held_begin_);
+    auto result = destination->write(Buffers(held.data(), held.size()), offset_);
+    std::size_t written = std::min(result.count, held.size());
+    std::uint64_t bytes = 0;
+    for (std::size_t i = 0; i < written; ++i) bytes += held[i].size() - offset_;
+    packets_.fetch_add(written, std::memory_order_relaxed);
+    bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    held_begin_ += written;
+    if (!result.error) continue;
+    if (end_is_gone(result.error)) {
+      if (result.error != errc::closed) errors_.fetch_add(1, std::memory_order_relaxed);
+      dead_destination = destination_generation;
+      destination.reset();
+      destination_generation = kNone;
+    } else if (result.error == errc::not_ready || result.error == errc::exhausted) {
+      pause(kRetryPause);  // the destination is full: try the same packets again
+    } else {
+      // The destination refused the packet at held_begin_ (too big, not IP, ...): drop it.
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      if (held_begin_ < held_end_) {
+        ++held_begin_;
+        drops_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  drops_.fetch_add(held_end_ - held_begin_, std::memory_order_relaxed);
+  held_begin_ = held_end_ = 0;
+}
+
+}  // namespace tuntap
