@@ -90,6 +90,21 @@ struct Route {
   unsigned index = 0;              // RTA_OIF
 };
 
+// The offloads the kernel has active on an interface, as `ethtool -k` shows them. On a TUN/TAP
+// device the first five follow what the queue owner set with TUNSETOFFLOAD; GSO and GRO are the
+// kernel's own software offloads.
+struct Offloads {
+  bool tx_checksum = false;     // tx-checksum-ip-generic (TUN_F_CSUM)
+  bool scatter_gather = false;  // tx-scatter-gather
+  bool tso4 = false;            // tx-tcp-segmentation (TUN_F_TSO4)
+  bool tso6 = false;            // tx-tcp6-segmentation (TUN_F_TSO6)
+  bool tso_ecn = false;         // tx-tcp-ecn-segmentation (TUN_F_TSO_ECN)
+  bool uso = false;             // tx-udp-segmentation (TUN_F_USO4 | TUN_F_USO6)
+  bool gso = false;             // tx-generic-segmentation
+  bool gro = false;             // rx-gro
+  friend bool operator==(const Offloads&, const Offloads&) = default;
+};
+
 // --- names and indexes ---------------------------------------------------------------------
 unsigned ifindex(std::string_view name);
 unsigned ifindex(std::string_view name, std::error_code& ec);
@@ -128,6 +143,9 @@ void set_hardware_address(std::string_view name, const MacAddress& address, std:
 // The kernel refuses to rename an interface that is up (errc::busy): bring it down first.
 void rename(std::string_view name, std::string_view new_name);
 void rename(std::string_view name, std::string_view new_name, std::error_code& ec);
+// The active offloads (ethtool's ETHTOOL_GFEATURES, read through the SIOCETHTOOL ioctl).
+Offloads offloads(std::string_view name);
+Offloads offloads(std::string_view name, std::error_code& ec);
 // RTM_DELLINK. Removes any interface, persistent TUN/TAP devices included.
 void remove_link(std::string_view name);
 void remove_link(std::string_view name, std::error_code& ec);
