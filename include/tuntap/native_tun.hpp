@@ -23,6 +23,11 @@
 
 namespace tuntap {
 
+class NativeTun;
+namespace testing {
+void fail_next_gso_writes(NativeTun& tun, int count) noexcept;
+}
+
 // What read() hands out and write() takes.
 enum class Framing : std::uint8_t {
   // Ordinary IP packets of at most mtu() bytes; offloads are hidden (split on read, coalesced on write).
@@ -94,6 +99,7 @@ class NativeTun final : public Tun {
   struct Impl;
 
  private:
+  friend void testing::fail_next_gso_writes(NativeTun&, int) noexcept;
   explicit NativeTun(std::unique_ptr<Impl> impl) noexcept;
   std::unique_ptr<Impl> impl_;
 };

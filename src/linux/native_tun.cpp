@@ -13,6 +13,7 @@
 #include "tuntap/events.hpp"
 #include "tuntap/offload.hpp"
 #include "tuntap/virtio_net.hpp"
+#include "linux/native_tun_testing.hpp"
 
 namespace tuntap {
 
@@ -37,6 +38,7 @@ struct NativeTun::Impl {
   // Write side (one writer at a time): which packets of the batch are on the wire.
   std::vector<std::uint8_t> written;
   std::atomic<std::uint64_t> writes{0}, packets_written{0}, coalesced_writes{0};
+  std::atomic<int> inject_gso_einval{0};  // testing::fail_next_gso_writes
 
   bool offload() const noexcept { return options.offload; }
   bool virtio() const noexcept { return options.framing == Framing::virtio; }
@@ -229,7 +231,12 @@ IoResult NativeTun::Impl::write_coalesced(Buffers all, std::size_t offset) noexc
     std::fill_n(written.begin(), bufs.size(), std::uint8_t{0});
     std::size_t prefix = 0;
     for (const auto& w : plan) {
-      dev.write(w.iov, ec);
+      if (w.packets.size() > 1 && inject_gso_einval.load(std::memory_order_relaxed) > 0) {
+        inject_gso_einval.fetch_sub(1, std::memory_order_relaxed);
+        ec = errc::invalid_argument;
+      } else {
+        dev.write(w.iov, ec);
+      }
       if (ec == errc::invalid_argument && w.packets.size() > 1) {
         // Some kernels refuse GSO writes they should take: turn that coalescing off for good
         // (UDP first: it is the newer, rarer path), undo the header patches and send the rest of
@@ -307,5 +314,11 @@ void NativeTun::set_tcp_coalescing(bool on) noexcept {
 void NativeTun::set_udp_coalescing(bool on) noexcept {
   if (impl_->coalescer) impl_->coalescer->set_udp(on && (impl_->tun_flags & (tun_offload::uso4 | tun_offload::uso6)));
 }
+
+namespace testing {
+void fail_next_gso_writes(NativeTun& tun, int count) noexcept {
+  tun.impl_->inject_gso_einval.store(count, std::memory_order_relaxed);
+}
+}  // namespace testing
 
 }  // namespace tuntap

@@ -1,6 +1,7 @@
 #include "support/netns.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -58,6 +59,28 @@ int open_fds() {
   }
   ::closedir(d);
   return count - 1;  // the directory stream's own descriptor
+}
+
+}  // namespace tuntap::test
+
+namespace tuntap::test {
+
+NamedNetns::NamedNetns(const std::string& tag) : name_("tt-" + tag + "-" + std::to_string(::getpid())) {
+  sh("ip netns del " + name_);
+  auto r = sh("ip netns add " + name_);
+  if (r.status != 0) ADD_FAILURE() << "ip netns add " << name_ << ": " << r.output;
+  sh("ip netns exec " + name_ + " ip link set lo up");
+}
+
+NamedNetns::~NamedNetns() { sh("ip netns del " + name_); }
+
+bool enter_netns(const std::string& name) {
+  std::string path = "/var/run/netns/" + name;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::setns(fd, CLONE_NEWNET) == 0;
+  ::close(fd);
+  return ok;
 }
 
 }  // namespace tuntap::test

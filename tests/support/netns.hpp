@@ -30,3 +30,26 @@ std::string must(const std::string& command);
 int open_fds();
 
 }  // namespace tuntap::test
+
+namespace tuntap::test {
+
+// A named network namespace (ip netns add) for tests that need a second host; deleted with its
+// devices when the object goes. The name carries the pid so parallel tests never collide.
+class NamedNetns {
+ public:
+  explicit NamedNetns(const std::string& tag);
+  ~NamedNetns();
+  NamedNetns(const NamedNetns&) = delete;
+  NamedNetns& operator=(const NamedNetns&) = delete;
+  const std::string& name() const { return name_; }
+  // "ip netns exec NAME " + command
+  std::string exec(const std::string& command) const { return "ip netns exec " + name_ + " " + command; }
+
+ private:
+  std::string name_;
+};
+
+// Moves the calling thread into the named namespace (for threads made to serve a second host).
+bool enter_netns(const std::string& name);
+
+}  // namespace tuntap::test

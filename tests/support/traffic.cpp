@@ -1,0 +1,220 @@
+#include "support/traffic.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "support/netns.hpp"
+
+namespace tuntap::test {
+namespace {
+
+std::uint64_t fnv(std::uint64_t h, const unsigned char* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ULL;
+  return h;
+}
+constexpr std::uint64_t fnv_init = 1469598103934665603ULL;
+
+// Resolves text to a sockaddr of either family.
+bool make_addr(const std::string& text, std::uint16_t port, sockaddr_storage& ss, socklen_t& len) {
+  std::memset(&ss, 0, sizeof ss);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof *v4;
+    return true;
+  }
+  if (inet_pton(AF_INET6, text.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof *v6;
+    return true;
+  }
+  return false;
+}
+
+// Runs fn on a thread inside namespace ns ("" = the caller's).
+template <typename Fn>
+auto in_netns(const std::string& ns, Fn fn) {
+  return std::async(std::launch::async, [ns, fn]() mutable {
+    if (!ns.empty() && !enter_netns(ns)) throw std::runtime_error("cannot enter netns " + ns);
+    return fn();
+  });
+}
+
+bool wait_readable(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) > 0;
+}
+
+}  // namespace
+
+TransferResult tcp_transfer(const std::string& client_ns, const std::string& server_ns, const std::string& server_addr,
+                            std::uint16_t port, std::size_t bytes, int timeout_seconds) {
+  TransferResult result;
+  sockaddr_storage ss;
+  socklen_t len;
+  if (!make_addr(server_addr, port, ss, len)) {
+    result.error = "bad address " + server_addr;
+    return result;
+  }
+  std::promise<void> listening;
+  auto ready = listening.get_future();
+  auto server = in_netns(server_ns, [&, ss, len]() -> std::pair<std::uint64_t, std::uint64_t> {
+    int ls = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(ls, reinterpret_cast<const sockaddr*>(&ss), len) != 0 || ::listen(ls, 1) != 0) {
+      ::close(ls);
+      listening.set_value();
+      return {0, 0};
+    }
+    listening.set_value();
+    if (!wait_readable(ls, timeout_seconds * 1000)) {
+      ::close(ls);
+      return {0, 0};
+    }
+    int c = ::accept(ls, nullptr, nullptr);
+    ::close(ls);
+    std::vector<unsigned char> buf(1 << 18);
+    std::uint64_t got = 0, h = fnv_init;
+    while (wait_readable(c, timeout_seconds * 1000)) {
+      auto n = ::read(c, buf.data(), buf.size());
+      if (n <= 0) break;
+      h = fnv(h, buf.data(), static_cast<std::size_t>(n));
+      got += static_cast<std::uint64_t>(n);
+    }
+    ::close(c);
+    return {got, h};
+  });
+  ready.wait();
+  auto client = in_netns(client_ns, [&, ss, len]() -> std::string {
+    int s = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval tv{timeout_seconds, 0};
+    ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    // The device may just have come up: retry the connect for a while.
+    bool connected = false;
+    for (int i = 0; i < 50 && !connected; ++i) {
+      connected = ::connect(s, reinterpret_cast<const sockaddr*>(&ss), len) == 0;
+      if (!connected) {
+        ::close(s);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        s = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      }
+    }
+    if (!connected) {
+      ::close(s);
+      return std::string("connect: ") + std::strerror(errno);
+    }
+    std::mt19937_64 rng(bytes);
+    std::vector<unsigned char> chunk(1 << 18);
+    std::size_t left = bytes;
+    std::uint64_t h = fnv_init;
+    while (left > 0) {
+      std::size_t n = std::min(left, chunk.size());
+      for (std::size_t i = 0; i < n; i += 8) {
+        auto r = rng();
+        std::memcpy(chunk.data() + i, &r, std::min<std::size_t>(8, n - i));
+      }
+      h = fnv(h, chunk.data(), n);
+      std::size_t off = 0;
+      while (off < n) {
+        auto w = ::write(s, chunk.data() + off, n - off);
+        if (w <= 0) {
+          ::close(s);
+          return std::string("write: ") + std::strerror(errno);
+        }
+        off += static_cast<std::size_t>(w);
+      }
+      left -= n;
+    }
+    ::shutdown(s, SHUT_WR);
+    ::close(s);
+    return "hash:" + std::to_string(h);
+  });
+  auto start = std::chrono::steady_clock::now();
+  std::string client_result;
+  try {
+    client_result = client.get();
+  } catch (const std::exception& e) {
+    client_result = e.what();
+  }
+  auto [got, received_hash] = server.get();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.bytes_received = got;
+  result.received_hash = received_hash;
+  if (client_result.rfind("hash:", 0) == 0) {
+    result.bytes_sent = bytes;
+    result.sent_hash = std::stoull(client_result.substr(5));
+  } else {
+    result.error = client_result;
+  }
+  return result;
+}
+
+UdpFlowResult udp_flow(const std::string& client_ns, const std::string& server_ns, const std::string& server_addr,
+                       std::uint16_t port, std::size_t count, std::size_t max_size) {
+  UdpFlowResult result;
+  sockaddr_storage ss;
+  socklen_t len;
+  if (!make_addr(server_addr, port, ss, len) || max_size < 8) {
+    result.error = "bad arguments";
+    return result;
+  }
+  std::mt19937 rng(static_cast<unsigned>(count));
+  for (std::size_t i = 0; i < count; ++i) result.sent_sizes.push_back(8 + rng() % (max_size - 7));
+  std::promise<void> bound;
+  auto ready = bound.get_future();
+  auto server = in_netns(server_ns, [&, ss, len] {
+    int s = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int big = 8 << 20;
+    ::setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+    ::bind(s, reinterpret_cast<const sockaddr*>(&ss), len);
+    bound.set_value();
+    std::vector<unsigned char> buf(65536);
+    while (result.received_sequence.size() < count && wait_readable(s, 2000)) {
+      auto n = ::recv(s, buf.data(), buf.size(), 0);
+      if (n < 8) continue;
+      std::uint32_t seq;
+      std::memcpy(&seq, buf.data(), 4);
+      result.received_sequence.push_back(seq);
+      result.received_sizes.push_back(static_cast<std::size_t>(n));
+      for (std::size_t i = 8; i < static_cast<std::size_t>(n); ++i)
+        if (buf[i] != static_cast<unsigned char>(seq + i)) result.sizes_intact = false;
+    }
+    ::close(s);
+    return 0;
+  });
+  ready.wait();
+  auto client = in_netns(client_ns, [&, ss, len] {
+    int s = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    std::vector<unsigned char> buf(max_size);
+    for (std::size_t i = 0; i < count; ++i) {
+      auto seq = static_cast<std::uint32_t>(i);
+      std::memcpy(buf.data(), &seq, 4);
+      std::memset(buf.data() + 4, 0, 4);
+      for (std::size_t j = 8; j < result.sent_sizes[i]; ++j) buf[j] = static_cast<unsigned char>(seq + j);
+      if (::sendto(s, buf.data(), result.sent_sizes[i], 0, reinterpret_cast<const sockaddr*>(&ss), len) > 0)
+        ++result.sent;
+      if (i % 32 == 31) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ::close(s);
+    return 0;
+  });
+  client.get();
+  server.get();
+  return result;
+}
+
+}  // namespace tuntap::test

@@ -1,0 +1,196 @@
+// The native Tun with offloads against the real kernel: two namespaces joined by two TUNs.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <numeric>
+#include <thread>
+
+#include "linux/native_tun_testing.hpp"
+#include "support/netns.hpp"
+#include "support/packets.hpp"
+#include "support/traffic.hpp"
+#include "tuntap/native_tun.hpp"
+#include "tuntap/point_to_point.hpp"
+
+using namespace tuntap;
+using namespace std::chrono_literals;
+using test::must;
+using test::sh;
+
+namespace {
+
+class NativeTunTest : public test::NetnsTest {
+ protected:
+  // Opens a TUN inside namespace ns ("" = ours), gives it `prefix` and brings it up.
+  std::shared_ptr<NativeTun> open_in(const std::string& ns, TunOptions options, const std::string& prefix) {
+    auto tun = std::async(std::launch::async, [&] {
+                 if (!ns.empty() && !test::enter_netns(ns)) throw std::runtime_error("enter " + ns);
+                 return std::shared_ptr<NativeTun>(NativeTun::open(options));
+               }).get();
+    std::string ip = ns.empty() ? "ip" : "ip netns exec " + ns + " ip";
+    must(ip + " addr add " + prefix + " dev " + std::string(tun->name()));
+    must(ip + " link set " + std::string(tun->name()) + " up");
+    return tun;
+  }
+
+  // Host A (our namespace, 10.99.0.1) and host B (a named namespace, 10.99.0.2) joined by a TUN
+  // each, forwarded both ways by Point2Point.
+  void join(TunOptions options) {
+    options.name = "ta";
+    a = open_in("", options, "10.99.0.1/24");
+    options.name = "tb";
+    b = open_in(host_b.name(), options, "10.99.0.2/24");
+    p2p = std::make_unique<Point2Point>(a, b);
+  }
+
+  test::NamedNetns host_b{"hostb"};
+  std::shared_ptr<NativeTun> a, b;
+  std::unique_ptr<Point2Point> p2p;
+};
+
+}  // namespace
+
+TEST_F(NativeTunTest, OpensWithOffloadsTheKernelAccepts) {
+  auto tun = NativeTun::open({.name = "off0"});
+  auto state = tun->offload_state();
+  EXPECT_TRUE(state.vnet_hdr);
+  EXPECT_TRUE(state.tso);
+  EXPECT_TRUE(state.tcp_coalescing);
+  EXPECT_EQ(state.udp_coalescing, state.uso);
+  EXPECT_EQ(tun->min_read_offset(), 10u);
+  EXPECT_EQ(tun->min_write_offset(), 10u);
+  EXPECT_EQ(tun->batch_size(), 128u);
+  EXPECT_EQ(tun->mtu(), 1500u);
+  auto features = must("ethtool -k off0");
+  EXPECT_NE(features.find("tcp-segmentation-offload: on"), std::string::npos) << features;
+  tun->set_tcp_coalescing(false);
+  EXPECT_FALSE(tun->offload_state().tcp_coalescing);
+}
+
+TEST_F(NativeTunTest, SplitModeCarriesA100MBTcpTransferIntact) {
+  join({});
+  auto r = test::tcp_transfer("", host_b.name(), "10.99.0.2", 5001, 100 << 20);
+  ASSERT_TRUE(r.intact()) << r.error << " sent " << r.bytes_sent << " received " << r.bytes_received;
+  // Reads really returned super-packets, split into MTU packets, and writes coalesced them again.
+  auto sa = a->stats(), sb = b->stats();
+  EXPECT_GT(sa.super_packets, 0u);
+  EXPECT_GT(sa.packets_read, sa.reads);
+  EXPECT_GT(sb.coalesced_writes, 0u);
+  EXPECT_LT(sb.writes, sb.packets_written);
+  EXPECT_EQ(p2p->a_to_b().drops, 0u);
+  std::printf("split mode: %.2f Gbit/s; A read %llu super-packets, B wrote %llu packets in %llu writes\n",
+              r.gbit_per_s(), static_cast<unsigned long long>(sa.super_packets),
+              static_cast<unsigned long long>(sb.packets_written), static_cast<unsigned long long>(sb.writes));
+}
+
+TEST_F(NativeTunTest, UdpFlowWithUnevenSizesArrivesCompleteAndInOrder) {
+  join({});
+  auto r = test::udp_flow("", host_b.name(), "10.99.0.2", 6001, 3000, 1400);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  ASSERT_EQ(r.sent, 3000u);
+  ASSERT_EQ(r.received_sequence.size(), 3000u);
+  std::vector<std::uint32_t> expected(3000);
+  std::iota(expected.begin(), expected.end(), 0u);
+  EXPECT_EQ(r.received_sequence, expected);
+  EXPECT_EQ(r.received_sizes, r.sent_sizes);
+  EXPECT_TRUE(r.sizes_intact);
+}
+
+TEST_F(NativeTunTest, PassthroughModeHandsSuperPacketsOverWhole) {
+  join({.framing = Framing::virtio});
+  EXPECT_EQ(a->min_read_offset(), 0u);
+  EXPECT_GT(a->mtu(), 65535u);
+  auto r = test::tcp_transfer("", host_b.name(), "10.99.0.2", 5002, 30 << 20);
+  ASSERT_TRUE(r.intact()) << r.error;
+  EXPECT_GT(a->stats().packets_read, 0u);
+  EXPECT_EQ(a->stats().packets_read, a->stats().reads) << "no splitting in passthrough";
+}
+
+TEST_F(NativeTunTest, WithoutOffloadsPlainPacketsFlow) {
+  join({.offload = false});
+  EXPECT_FALSE(a->offload_state().vnet_hdr);
+  EXPECT_EQ(a->min_read_offset(), 0u);
+  auto r = test::tcp_transfer("", host_b.name(), "10.99.0.2", 5003, 20 << 20);
+  ASSERT_TRUE(r.intact()) << r.error;
+  EXPECT_EQ(a->stats().super_packets, 0u);
+  auto features = must("ethtool -k ta");
+  EXPECT_NE(features.find("tcp-segmentation-offload: off"), std::string::npos) << features;
+}
+
+TEST_F(NativeTunTest, RefusedGsoWriteFallsBackPacketByPacketLosingNothing) {
+  auto tun = NativeTun::open({.name = "fb0"});
+  must("ip addr add 10.98.0.1/24 dev fb0 && ip link set fb0 up");
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in local{AF_INET, htons(7000), {htonl(0x0a620001)}, {}};
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
+  timeval tv{2, 0};
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+  // Eight datagrams of one flow, equal sizes: the coalescer merges them (with USO) into one write.
+  constexpr int count = 8;
+  std::vector<std::vector<std::byte>> storage(count, std::vector<std::byte>(10 + 1500));
+  std::vector<std::span<std::byte>> bufs;
+  for (int i = 0; i < count; ++i) {
+    std::vector<std::byte> payload(1000, static_cast<std::byte>(i));
+    auto n = test::udp_v4(std::span(storage[i]).subspan(10), 0x0a620002, 9000, 0x0a620001, 7000, payload);
+    bufs.push_back(std::span(storage[i]).first(10 + n));
+  }
+  bool uso = tun->offload_state().uso;
+  tuntap::testing::fail_next_gso_writes(*tun, 1);
+  auto r = tun->write(bufs, 10);
+  EXPECT_FALSE(r.error) << r.error.message();
+  EXPECT_EQ(r.count, static_cast<std::size_t>(count));
+  if (uso) {
+    EXPECT_EQ(tun->offload_state().gso_write_fallbacks, 1u);
+    EXPECT_FALSE(tun->offload_state().udp_coalescing) << "UDP coalescing goes off after a refused write";
+    EXPECT_TRUE(tun->offload_state().tcp_coalescing) << "TCP coalescing stays";
+  }
+  for (int i = 0; i < count; ++i) {
+    unsigned char got[2000];
+    auto n = ::recv(s, got, sizeof got, 0);
+    ASSERT_EQ(n, 1000) << "datagram " << i;
+    EXPECT_EQ(got[0], static_cast<unsigned char>(i)) << "in order";
+  }
+  ::close(s);
+}
+
+TEST_F(NativeTunTest, PersistentDeviceLeftWithAnotherOffloadMaskIsReopenedCorrectly) {
+  {
+    auto first = NativeTun::open({.name = "pst0", .persist = true});
+    EXPECT_TRUE(first->offload_state().tso);
+  }
+  EXPECT_NE(must("ethtool -k pst0").find("tcp-segmentation-offload: on"), std::string::npos);
+  {
+    // A plain user of the same device must not inherit TSO (it could not parse super-packets).
+    auto plain = NativeTun::open({.name = "pst0", .offload = false});
+    auto features = must("ethtool -k pst0");
+    EXPECT_NE(features.find("tcp-segmentation-offload: off"), std::string::npos) << features;
+    plain->device().set_persist(false);
+  }
+  EXPECT_NE(sh("ip link show pst0").status, 0);
+}
+
+TEST_F(NativeTunTest, StopDuringTrafficEndsBothDirectionsPromptly) {
+  join({});
+  auto transfer = std::async(std::launch::async, [&] {
+    return test::tcp_transfer("", host_b.name(), "10.99.0.2", 5004, 1ull << 34, 5);
+  });
+  std::this_thread::sleep_for(500ms);
+  auto before = p2p->a_to_b().packets;
+  EXPECT_GT(before, 0u) << "traffic was flowing";
+  auto start = std::chrono::steady_clock::now();
+  p2p->stop();
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 250ms) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  std::array<std::byte, 64> buf;
+  std::array<std::span<std::byte>, 1> one{std::span(buf)};
+  std::array<std::size_t, 1> size;
+  EXPECT_EQ(a->read(one, size, 10).error, errc::closed);
+  EXPECT_EQ(b->write(one, 10).error, errc::closed);
+  auto r = transfer.get();
+  EXPECT_FALSE(r.intact()) << "the transfer cannot finish once the tunnel is down";
+}

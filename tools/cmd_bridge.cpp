@@ -1,0 +1,125 @@
+// tuntap bridge: two TUN devices (each in a network namespace of your choice) joined through the
+// library, both ways, with offloads split, passed through, or off.
+#include <fmt/core.h>
+#include <poll.h>
+
+#include <memory>
+#include <vector>
+
+#include "command.hpp"
+#include "live_stats.hpp"
+#include "netns_switch.hpp"
+#include "signals.hpp"
+#include "tuntap/native_tun.hpp"
+#include "tuntap/netlink.hpp"
+#include "tuntap/point_to_point.hpp"
+
+namespace tuntap::cli {
+namespace {
+
+struct BridgeOptions {
+  std::string a, b;
+  std::string offload = "split";
+  std::size_t queues = 1;
+  bool quiet = false;
+  bool json = false;
+  std::vector<std::string> addr_a, addr_b;
+  std::uint32_t mtu = 0;
+};
+
+struct Side {
+  NsName where;
+  std::vector<std::shared_ptr<NativeTun>> queues;
+};
+
+Side open_side(const std::string& spec, const TunOptions& base, const BridgeOptions& o,
+               const std::vector<std::string>& addrs) {
+  Side side{split_ns_name(spec), {}};
+  if (side.where.name.empty()) throw Error(errc::invalid_argument, "bridge end '" + spec + "'", "expected [NETNS/]NAME");
+  NetnsSwitch in_ns(side.where.netns);  // the device is created inside, and stays there
+  TunOptions opt = base;
+  opt.name = side.where.name;
+  side.queues.push_back(NativeTun::open(opt));
+  while (side.queues.size() < o.queues) side.queues.push_back(side.queues.front()->open_queue());
+  const std::string name(side.queues.front()->name());
+  if (o.mtu) netlink::set_mtu(name, o.mtu);
+  for (auto& a : addrs) netlink::add_address(name, Prefix::parse(a));
+  netlink::set_up(name, true);
+  return side;
+}
+
+std::string offload_note(const std::string& mode, NativeTun& tun) {
+  if (mode != "split") return "offload " + mode;
+  auto s = tun.offload_state();
+  return fmt::format("offload split (tso {}, uso {}, coalescing tcp {} udp {}{})", s.tso ? "on" : "off",
+                     s.uso ? "on" : "off", s.tcp_coalescing ? "on" : "off", s.udp_coalescing ? "on" : "off",
+                     s.gso_write_fallbacks ? fmt::format(", {} fallbacks", s.gso_write_fallbacks) : "");
+}
+
+int run_bridge(const BridgeOptions& o) {
+  install_stop_handlers();
+  TunOptions base{.offload = o.offload != "off",
+                  .framing = o.offload == "passthrough" ? Framing::virtio : Framing::packets,
+                  .multi_queue = o.queues > 1};
+  Side a = open_side(o.a, base, o, o.addr_a);
+  Side b = open_side(o.b, base, o, o.addr_b);
+  std::vector<std::unique_ptr<Point2Point>> links;
+  for (std::size_t i = 0; i < o.queues; ++i) links.push_back(std::make_unique<Point2Point>(a.queues[i], b.queues[i]));
+
+  auto sum = [&links](bool a_to_b) {
+    Totals t;
+    for (auto& l : links) {
+      auto s = a_to_b ? l->a_to_b() : l->b_to_a();
+      t.packets += s.packets;
+      t.bytes += s.bytes;
+      t.drops += s.drops;
+      t.errors += s.errors;
+    }
+    return t;
+  };
+  std::string an(a.queues[0]->name()), bn(b.queues[0]->name());
+  if (!o.quiet)
+    fmt::print(stderr, "tuntap bridge: {} <-> {} ({} queue{}, {}); Ctrl-C to stop\n", o.a, o.b, o.queues,
+               o.queues > 1 ? "s" : "", offload_note(o.offload, *a.queues[0]));
+  LiveStats stats(o.json ? stdout : stderr, o.json);
+  stats.add(an + "->" + bn, [&] { return sum(true); });
+  stats.add(bn + "->" + an, [&] { return sum(false); });
+  stats.set_note([&] { return offload_note(o.offload, *a.queues[0]); });
+  pollfd stop{stop_fd(), POLLIN, 0};
+  while (!stop_requested()) {
+    ::poll(&stop, 1, 250);
+    if (!o.quiet) stats.tick();
+  }
+  for (auto& l : links) l->stop();
+  if (!o.quiet || o.json) stats.summary();
+  return 0;
+}
+
+Runner install(CLI::App& app) {
+  auto o = std::make_shared<BridgeOptions>();
+  app.add_option("A", o->a, "first device: [NETNS/]NAME (NETNS as made by 'ip netns add')")->required();
+  app.add_option("B", o->b, "second device: [NETNS/]NAME")->required();
+  app.add_option("--offload", o->offload,
+                 "split: read super-packets, split to MTU packets, coalesce on write (a VPN's path);\n"
+                 "passthrough: hand super-packets over whole; off: no offloads")
+      ->check(CLI::IsMember({"split", "passthrough", "off"}))
+      ->capture_default_str();
+  app.add_option("--queues", o->queues, "queues per device (multi-queue), one forwarding pair each")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--addr-a", o->addr_a, "address for A, e.g. 10.0.0.1/24 (repeatable)");
+  app.add_option("--addr-b", o->addr_b, "address for B (repeatable)");
+  app.add_option("--mtu", o->mtu, "MTU for both devices")->check(CLI::Range(68, 65535));
+  app.add_flag("--quiet,-q", o->quiet, "no rate lines");
+  app.add_flag("--json", o->json, "rate lines and summary as JSON on stdout");
+  app.footer("Both devices are brought up and disappear when the bridge stops (Ctrl-C or SIGTERM).\n"
+             "Example: ip netns add h1; ip netns add h2\n"
+             "         tuntap bridge h1/t1 h2/t2 --addr-a 10.0.0.1/24 --addr-b 10.0.0.2/24");
+  return [o] { return run_bridge(*o); };
+}
+
+const bool registered = register_command(
+    {"bridge", "Join two TUN devices (in any network namespaces) through the library, both ways", install});
+
+}  // namespace
+}  // namespace tuntap::cli
