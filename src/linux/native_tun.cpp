@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -39,6 +40,10 @@ struct NativeTun::Impl {
   std::vector<std::uint8_t> written;
   std::atomic<std::uint64_t> writes{0}, packets_written{0}, coalesced_writes{0};
   std::atomic<int> inject_gso_einval{0};  // testing::fail_next_gso_writes
+
+  // mtu() answers from here; refreshed when older than 100 ms.
+  mutable std::atomic<std::size_t> cached_mtu{1500};
+  mutable std::atomic<std::int64_t> mtu_checked{0};
 
   bool offload() const noexcept { return options.offload; }
   bool virtio() const noexcept { return options.framing == Framing::virtio; }
@@ -279,15 +284,29 @@ EventQueue* NativeTun::events() noexcept { return nullptr; }
 void NativeTun::close() noexcept { impl_->dev.close(); }
 Device& NativeTun::device() noexcept { return impl_->dev; }
 
-std::size_t NativeTun::mtu() const noexcept {
-  if (impl_->virtio()) return hdr_len + 65535;
+namespace {
+std::size_t query_mtu(const std::string& name) noexcept {
   int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) return 1500;
+  if (sock < 0) return 0;
   ifreq ifr{};
-  std::strncpy(ifr.ifr_name, impl_->dev.name().c_str(), IFNAMSIZ - 1);
-  int mtu = ::ioctl(sock, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : 1500;
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  int mtu = ::ioctl(sock, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : 0;
   ::close(sock);
   return static_cast<std::size_t>(mtu);
+}
+}  // namespace
+
+// Callers (a Forwarder sizing its buffers) ask for every batch: answer from a cache that is at
+// most 100 ms old instead of three system calls each time.
+std::size_t NativeTun::mtu() const noexcept {
+  if (impl_->virtio()) return hdr_len + 65535;
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto checked = impl_->mtu_checked.load(std::memory_order_relaxed);
+  if (now - checked > std::chrono::nanoseconds(std::chrono::milliseconds(100)).count() || checked == 0) {
+    impl_->mtu_checked.store(now, std::memory_order_relaxed);
+    if (auto mtu = query_mtu(impl_->dev.name())) impl_->cached_mtu.store(mtu, std::memory_order_relaxed);
+  }
+  return impl_->cached_mtu.load(std::memory_order_relaxed);
 }
 
 OffloadState NativeTun::offload_state() const noexcept {
