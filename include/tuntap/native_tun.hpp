@@ -47,6 +47,9 @@ struct TunOptions {
   bool multi_queue = false;
   bool non_blocking = false;
   bool persist = false;
+  // Watch the link (up, down, MTU) and deliver the changes through events(). A queue opened with
+  // open_queue() shares the device but does not watch it again: use the first queue's events().
+  bool watch_events = true;
 };
 
 // The offloads in force, for users and for the CLI's status line.
@@ -84,7 +87,9 @@ class NativeTun final : public Tun {
   // The interface MTU (asked of the kernel); 65535 + 10 in virtio framing.
   std::size_t mtu() const noexcept override;
   std::string_view name() const noexcept override;
+  // Link events (up, down, mtu_update) of the device, or nullptr without watch_events.
   EventQueue* events() noexcept override;
+  // Also stops the link monitor and closes the event queue (waking its waiters).
   void close() noexcept override;
 
   // Another queue of a multi-queue device, with the same options.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tuntap/events.hpp"
+#include "tuntap/link_monitor.hpp"
 #include "tuntap/offload.hpp"
 #include "tuntap/virtio_net.hpp"
 #include "linux/native_tun_testing.hpp"
@@ -27,6 +28,8 @@ constexpr std::size_t max_read = hdr_len + 65536 + 256;
 struct NativeTun::Impl {
   TunOptions options;
   Device dev;
+  std::unique_ptr<EventQueue> events;  // declared before the monitor: it must outlive it
+  LinkMonitor monitor;
   std::optional<offload::Coalescer> coalescer;
   unsigned tun_flags = 0;
   std::atomic<std::uint64_t> fallbacks{0};
@@ -100,6 +103,11 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error
       impl->written.resize(options.batch_size);
     }
   }
+  if (options.watch_events) {
+    impl->events = std::make_unique<EventQueue>();
+    impl->monitor = LinkMonitor::start(impl->dev.ifindex(), *impl->events, ec);
+    if (ec) return nullptr;
+  }
   ec.clear();
   return std::unique_ptr<NativeTun>(new NativeTun(std::move(impl)));
 }
@@ -125,6 +133,7 @@ std::unique_ptr<NativeTun> NativeTun::open_queue() const {
   o.name = impl_->dev.name();
   o.multi_queue = true;
   o.persist = false;
+  o.watch_events = false;
   return open(o);
 }
 
@@ -280,8 +289,13 @@ std::size_t NativeTun::batch_size() const noexcept { return impl_->options.batch
 std::size_t NativeTun::min_read_offset() const noexcept { return impl_->offload() && !impl_->virtio() ? hdr_len : 0; }
 std::size_t NativeTun::min_write_offset() const noexcept { return min_read_offset(); }
 std::string_view NativeTun::name() const noexcept { return impl_->dev.name(); }
-EventQueue* NativeTun::events() noexcept { return nullptr; }
-void NativeTun::close() noexcept { impl_->dev.close(); }
+EventQueue* NativeTun::events() noexcept { return impl_->events.get(); }
+
+void NativeTun::close() noexcept {
+  impl_->dev.close();
+  impl_->monitor.stop();
+  if (impl_->events) impl_->events->close();
+}
 Device& NativeTun::device() noexcept { return impl_->dev; }
 
 namespace {

@@ -13,6 +13,7 @@
 #include "support/netns.hpp"
 #include "support/packets.hpp"
 #include "support/traffic.hpp"
+#include "tuntap/events.hpp"
 #include "tuntap/native_tun.hpp"
 #include "tuntap/point_to_point.hpp"
 
@@ -193,4 +194,27 @@ TEST_F(NativeTunTest, StopDuringTrafficEndsBothDirectionsPromptly) {
   EXPECT_EQ(b->write(one, 10).error, errc::closed);
   auto r = transfer.get();
   EXPECT_FALSE(r.intact()) << "the transfer cannot finish once the tunnel is down";
+}
+
+TEST_F(NativeTunTest, EventsReportUpDownAndMtuChangesOfTheDevice) {
+  auto tun = NativeTun::open({.name = "ev0"});
+  auto* events = tun->events();
+  ASSERT_NE(events, nullptr);
+  must("ip addr add 10.97.0.1/24 dev ev0 && ip link set ev0 up");
+  must("ip link set ev0 mtu 1400");
+  must("ip link set ev0 down");
+  std::vector<Event> seen;
+  while (auto e = events->wait(2s)) {
+    seen.push_back(*e);
+    if (e->kind == EventKind::down) break;
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].kind, EventKind::up);
+  EXPECT_EQ(seen[1].kind, EventKind::mtu_update);
+  EXPECT_EQ(seen[1].mtu, 1400u);
+  EXPECT_EQ(seen[2].kind, EventKind::down);
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(tun->mtu(), 1400u) << "mtu() follows the device";
+  tun->close();
+  EXPECT_TRUE(events->closed());
 }
