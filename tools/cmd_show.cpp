@@ -1,0 +1,266 @@
+// tuntap show: list TUN/TAP devices with their flags, owner, queues, offloads, addresses and IPv6
+// switches, as text or as JSON (an array of objects, like `ip -j`).
+#include <fmt/core.h>
+#include <grp.h>
+#include <net/if.h>
+#include <pwd.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "tuntap/error.hpp"
+#include "tuntap/ipv6.hpp"
+#include "tuntap/netlink.hpp"
+
+namespace tuntap::cli {
+namespace {
+
+constexpr std::uint32_t kLowerUp = 0x10000;  // IFF_LOWER_UP (linux/if.h; <net/if.h> lacks it)
+
+struct Ipv6State {
+  bool enabled = false;
+  bool forwarding = false;
+  bool slaac = false;
+  int accept_ra = 0;
+};
+
+// One device with everything show prints.
+struct Shown {
+  netlink::LinkInfo link;
+  std::vector<netlink::Address> addresses;
+  std::optional<netlink::Offloads> offloads;
+  std::optional<Ipv6State> ipv6;  // absent when the device has no IPv6 state (MTU below 1280)
+};
+
+Shown gather(netlink::LinkInfo link) {
+  Shown s;
+  std::error_code ec;
+  s.addresses = netlink::addresses(link.name, ec);
+  auto o = netlink::offloads(link.name, ec);
+  if (!ec) s.offloads = o;
+  Ipv6State v6;
+  v6.enabled = ipv6::enabled(link.name, ec);
+  if (!ec) {
+    v6.forwarding = ipv6::forwarding(link.name, ec);
+    v6.slaac = ipv6::slaac(link.name, ec);
+    v6.accept_ra = static_cast<int>(ipv6::accept_ra(link.name, ec));
+    if (!ec) s.ipv6 = v6;
+  }
+  s.link = std::move(link);
+  return s;
+}
+
+std::vector<std::string> flag_names(const netlink::LinkInfo& l) {
+  std::vector<std::string> f;
+  if (l.up()) f.push_back("UP");
+  if (l.flags & kLowerUp) f.push_back("LOWER_UP");
+  if (l.up() && !l.running()) f.push_back("NO-CARRIER");  // as ip says it
+  return f;
+}
+
+std::vector<std::string> tun_flag_names(const netlink::TunInfo& t) {
+  std::vector<std::string> f;
+  if (t.persist) f.push_back("persist");
+  if (t.multi_queue) f.push_back("multi_queue");
+  if (t.vnet_hdr) f.push_back("vnet_hdr");
+  if (t.packet_info) f.push_back("pi");
+  return f;
+}
+
+std::vector<std::string> offload_names(const netlink::Offloads& o) {
+  std::vector<std::string> f;
+  if (o.tx_checksum) f.push_back("csum");
+  if (o.scatter_gather) f.push_back("sg");
+  if (o.tso4) f.push_back("tso4");
+  if (o.tso6) f.push_back("tso6");
+  if (o.tso_ecn) f.push_back("tso_ecn");
+  if (o.uso) f.push_back("uso");
+  if (o.gso) f.push_back("gso");
+  if (o.gro) f.push_back("gro");
+  return f;
+}
+
+std::string scope_name(std::uint8_t scope) {
+  switch (scope) {
+    case 0: return "global";
+    case 200: return "site";
+    case 253: return "link";
+    case 254: return "host";
+    default: return std::to_string(scope);
+  }
+}
+
+std::string user_name(uid_t uid) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
+  return found != nullptr ? std::string(pw.pw_name) : std::string();
+}
+
+std::string group_name(gid_t gid) {
+  std::vector<char> buf(16384);
+  group gr{};
+  group* found = nullptr;
+  ::getgrgid_r(gid, &gr, buf.data(), buf.size(), &found);
+  return found != nullptr ? std::string(gr.gr_name) : std::string();
+}
+
+std::string join(const std::vector<std::string>& words, const char* separator, const char* none) {
+  if (words.empty()) return none;
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : separator) + w;
+  return out;
+}
+
+std::string address_text(const netlink::Address& a) {
+  std::string text = a.prefix.family() == Family::v4 ? "inet " : "inet6 ";
+  if (a.peer) {
+    text += a.prefix.address().to_string() + " peer " + a.peer->to_string() + "/" + std::to_string(a.prefix.length());
+  } else {
+    text += a.prefix.to_string();
+  }
+  return text + " scope " + scope_name(a.scope);
+}
+
+void print_text(const Shown& s) {
+  const auto& l = s.link;
+  const auto& t = *l.tun;
+  fmt::print("{} ({}, index {}): {} mtu {} txqueuelen {}\n", l.name, t.mode == Mode::tap ? "tap" : "tun", l.index,
+             join(flag_names(l), ",", "DOWN"), l.mtu, l.txqueuelen);
+  fmt::print("    flags: {}\n", join(tun_flag_names(t), " ", "-"));
+  fmt::print("    queues: {} attached, {} detached\n", t.queues, t.disabled_queues);
+  auto owner = t.owner ? fmt::format("{} ({})", *t.owner, user_name(*t.owner)) : std::string("any");
+  auto grp = t.group ? fmt::format("{} ({})", *t.group, group_name(*t.group)) : std::string("any");
+  fmt::print("    owner: {}  group: {}\n", owner, grp);
+  if (l.hardware_address.size() == 6) {
+    std::error_code ec;
+    auto mac = MacAddress::from_bytes(std::as_bytes(std::span(l.hardware_address)), ec);
+    if (!ec) fmt::print("    ether {}\n", mac.to_string());
+  }
+  fmt::print("    offloads: {}\n", s.offloads ? join(offload_names(*s.offloads), " ", "none") : "unknown");
+  if (s.ipv6) {
+    fmt::print("    ipv6: {} forwarding {} slaac {} accept_ra {}\n", s.ipv6->enabled ? "on" : "off",
+               s.ipv6->forwarding ? "on" : "off", s.ipv6->slaac ? "on" : "off", s.ipv6->accept_ra);
+  } else {
+    fmt::print("    ipv6: unavailable (MTU below 1280)\n");
+  }
+  for (const auto& a : s.addresses) fmt::print("    {}\n", address_text(a));
+}
+
+// JSON text of a string: quotes, backslashes and control characters escaped.
+std::string quote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string quote_all(const std::vector<std::string>& words) {
+  std::string out = "[";
+  for (const auto& w : words) out += (out.size() > 1 ? "," : "") + quote(w);
+  return out + "]";
+}
+
+const char* boolean(bool b) { return b ? "true" : "false"; }
+
+std::string json(const Shown& s) {
+  const auto& l = s.link;
+  const auto& t = *l.tun;
+  std::string out = "{";
+  out += fmt::format(R"("name":{},"ifindex":{},"type":"{}","flags":{},"up":{},"running":{},"mtu":{},"min_mtu":{},)",
+                     quote(l.name), l.index, t.mode == Mode::tap ? "tap" : "tun", quote_all(flag_names(l)),
+                     boolean(l.up()), boolean(l.running()), l.mtu, l.min_mtu);
+  out += fmt::format(R"("max_mtu":{},"txqueuelen":{},"persist":{},"multi_queue":{},"vnet_hdr":{},"pi":{},)", l.max_mtu,
+                     l.txqueuelen, boolean(t.persist), boolean(t.multi_queue), boolean(t.vnet_hdr),
+                     boolean(t.packet_info));
+  out += fmt::format(R"("queues":{},"disabled_queues":{},"owner":{},"group":{},)", t.queues, t.disabled_queues,
+                     t.owner ? std::to_string(*t.owner) : "null", t.group ? std::to_string(*t.group) : "null");
+  if (l.hardware_address.size() == 6) {
+    std::error_code ec;
+    auto mac = MacAddress::from_bytes(std::as_bytes(std::span(l.hardware_address)), ec);
+    if (!ec) out += fmt::format(R"("address":{},)", quote(mac.to_string()));
+  }
+  if (s.offloads) {
+    const auto& o = *s.offloads;
+    out += fmt::format(
+        R"("offloads":{{"tx_checksum":{},"scatter_gather":{},"tso4":{},"tso6":{},"tso_ecn":{},"uso":{},"gso":{},"gro":{}}},)",
+        boolean(o.tx_checksum), boolean(o.scatter_gather), boolean(o.tso4), boolean(o.tso6), boolean(o.tso_ecn),
+        boolean(o.uso), boolean(o.gso), boolean(o.gro));
+  } else {
+    out += R"("offloads":null,)";
+  }
+  if (s.ipv6) {
+    out += fmt::format(R"("ipv6":{{"enabled":{},"forwarding":{},"slaac":{},"accept_ra":{}}},)",
+                       boolean(s.ipv6->enabled), boolean(s.ipv6->forwarding), boolean(s.ipv6->slaac),
+                       s.ipv6->accept_ra);
+  } else {
+    out += R"("ipv6":null,)";
+  }
+  out += R"("addresses":[)";
+  bool first = true;
+  for (const auto& a : s.addresses) {
+    out += first ? "" : ",";
+    first = false;
+    out += fmt::format(R"({{"family":"{}","local":{},"prefixlen":{},"scope":{})",
+                       a.prefix.family() == Family::v4 ? "inet" : "inet6", quote(a.prefix.address().to_string()),
+                       a.prefix.length(), quote(scope_name(a.scope)));
+    if (a.peer) out += fmt::format(R"(,"peer":{})", quote(a.peer->to_string()));
+    out += "}";
+  }
+  return out + "]}";
+}
+
+struct ShowOptions {
+  std::string name;
+  bool json = false;
+};
+
+int run_show(const ShowOptions& o) {
+  std::vector<netlink::LinkInfo> links;
+  if (!o.name.empty()) {
+    auto link = netlink::link(o.name);
+    if (!link.tun) {
+      std::string kind = link.kind.empty() ? std::string() : " (a " + link.kind + " interface)";
+      throw Error(errc::invalid_argument, "show " + o.name, o.name + kind + " is not a TUN/TAP device");
+    }
+    links.push_back(std::move(link));
+  } else {
+    for (auto& l : netlink::links()) {
+      if (l.tun) links.push_back(std::move(l));
+    }
+  }
+  std::vector<Shown> shown;
+  for (auto& l : links) shown.push_back(gather(std::move(l)));
+  if (o.json) {
+    std::string out = "[";
+    for (const auto& s : shown) out += (out.size() > 1 ? "," : "") + json(s);
+    fmt::print("{}]\n", out);
+  } else {
+    for (const auto& s : shown) print_text(s);
+  }
+  return 0;
+}
+
+Runner install(CLI::App& app) {
+  auto o = std::make_shared<ShowOptions>();
+  app.add_option("NAME", o->name, "only this device (default: every TUN/TAP device)");
+  app.add_flag("--json", o->json, "a JSON array of objects, one per device");
+  return [o] { return run_show(*o); };
+}
+
+const bool registered = register_command({"show", "list TUN/TAP devices: flags, owner, queues, offloads, addresses", install});
+
+}  // namespace
+}  // namespace tuntap::cli
