@@ -84,3 +84,63 @@ bool enter_netns(const std::string& name) {
 }
 
 }  // namespace tuntap::test
+
+#include <signal.h>
+#include <spawn.h>
+extern char** environ;
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace tuntap::test {
+
+Process::Process(const std::string& command)
+    : output_path_("/tmp/tuntap-test-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".out") {
+  std::string full = "exec " + command + " >" + output_path_ + " 2>&1";
+  const char* argv[] = {"/bin/sh", "-c", full.c_str(), nullptr};
+  pid_t pid;
+  if (::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) == 0) pid_ = pid;
+  else ADD_FAILURE() << "posix_spawn failed for " << command;
+}
+
+Process::~Process() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  ::unlink(output_path_.c_str());
+}
+
+void Process::signal(int sig) const {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+Command Process::wait(int timeout_ms) {
+  Command result;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int status = 0;
+  while (pid_ > 0) {
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      pid_ = -1;
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::ifstream in(output_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  result.output = ss.str();
+  return result;
+}
+
+}  // namespace tuntap::test

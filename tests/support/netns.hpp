@@ -53,3 +53,25 @@ class NamedNetns {
 bool enter_netns(const std::string& name);
 
 }  // namespace tuntap::test
+
+namespace tuntap::test {
+
+// A command running in the background (sh -c "exec ..."), so its pid is the command's own and a
+// signal reaches it, not a shell around it. Output goes to a temporary file.
+class Process {
+ public:
+  explicit Process(const std::string& command);
+  ~Process();  // kills it if still running
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  int pid() const { return pid_; }
+  void signal(int sig) const;
+  // Waits up to timeout_ms for the exit; status -1 (and the process killed) on timeout.
+  Command wait(int timeout_ms);
+
+ private:
+  int pid_ = -1;
+  std::string output_path_;
+};
+
+}  // namespace tuntap::test

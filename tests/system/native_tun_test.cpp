@@ -12,7 +12,7 @@
 #include "linux/native_tun_testing.hpp"
 #include "support/netns.hpp"
 #include "support/packets.hpp"
-#include "support/traffic.hpp"
+#include "traffic.hpp"
 #include "tuntap/events.hpp"
 #include "tuntap/native_tun.hpp"
 #include "tuntap/point_to_point.hpp"
@@ -74,7 +74,7 @@ TEST_F(NativeTunTest, OpensWithOffloadsTheKernelAccepts) {
 
 TEST_F(NativeTunTest, SplitModeCarriesA100MBTcpTransferIntact) {
   join({});
-  auto r = test::tcp_transfer("", host_b.name(), "10.99.0.2", 5001, 100 << 20);
+  auto r = cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5001, 100 << 20);
   ASSERT_TRUE(r.intact()) << r.error << " sent " << r.bytes_sent << " received " << r.bytes_received;
   // Reads really returned super-packets, split into MTU packets, and writes coalesced them again.
   auto sa = a->stats(), sb = b->stats();
@@ -90,7 +90,7 @@ TEST_F(NativeTunTest, SplitModeCarriesA100MBTcpTransferIntact) {
 
 TEST_F(NativeTunTest, UdpFlowWithUnevenSizesArrivesCompleteAndInOrder) {
   join({});
-  auto r = test::udp_flow("", host_b.name(), "10.99.0.2", 6001, 3000, 1400);
+  auto r = cli::udp_flow("", host_b.name(), "10.99.0.2", 6001, 3000, 1400);
   ASSERT_TRUE(r.error.empty()) << r.error;
   ASSERT_EQ(r.sent, 3000u);
   ASSERT_EQ(r.received_sequence.size(), 3000u);
@@ -105,7 +105,7 @@ TEST_F(NativeTunTest, PassthroughModeHandsSuperPacketsOverWhole) {
   join({.framing = Framing::virtio});
   EXPECT_EQ(a->min_read_offset(), 0u);
   EXPECT_GT(a->mtu(), 65535u);
-  auto r = test::tcp_transfer("", host_b.name(), "10.99.0.2", 5002, 30 << 20);
+  auto r = cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5002, 30 << 20);
   ASSERT_TRUE(r.intact()) << r.error;
   EXPECT_GT(a->stats().packets_read, 0u);
   EXPECT_EQ(a->stats().packets_read, a->stats().reads) << "no splitting in passthrough";
@@ -115,7 +115,7 @@ TEST_F(NativeTunTest, WithoutOffloadsPlainPacketsFlow) {
   join({.offload = false});
   EXPECT_FALSE(a->offload_state().vnet_hdr);
   EXPECT_EQ(a->min_read_offset(), 0u);
-  auto r = test::tcp_transfer("", host_b.name(), "10.99.0.2", 5003, 20 << 20);
+  auto r = cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5003, 20 << 20);
   ASSERT_TRUE(r.intact()) << r.error;
   EXPECT_EQ(a->stats().super_packets, 0u);
   auto features = must("ethtool -k ta");
@@ -178,7 +178,7 @@ TEST_F(NativeTunTest, PersistentDeviceLeftWithAnotherOffloadMaskIsReopenedCorrec
 TEST_F(NativeTunTest, StopDuringTrafficEndsBothDirectionsPromptly) {
   join({});
   auto transfer = std::async(std::launch::async, [&] {
-    return test::tcp_transfer("", host_b.name(), "10.99.0.2", 5004, 1ull << 34, 5);
+    return cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5004, 1ull << 34, 5);
   });
   std::this_thread::sleep_for(500ms);
   auto before = p2p->a_to_b().packets;

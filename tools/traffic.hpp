@@ -1,12 +1,14 @@
-// Real kernel traffic for system tests: a TCP transfer checked by hash, an ordered UDP flow.
+// Real kernel traffic between network namespaces: a TCP transfer checked by hash, an ordered UDP
+// flow. Used by `tuntap demo` and by the system tests.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
-namespace tuntap::test {
+namespace tuntap::cli {
 
 struct TransferResult {
   std::uint64_t bytes_sent = 0;
@@ -21,9 +23,11 @@ struct TransferResult {
 
 // Sends `bytes` of random data over TCP from a socket in client_ns to a listener on
 // server_addr:port in server_ns (a namespace name as for ip netns; "" is the calling thread's).
+// progress, if given, is called about once a second with the bytes received so far.
 TransferResult tcp_transfer(const std::string& client_ns, const std::string& server_ns,
                             const std::string& server_addr, std::uint16_t port, std::size_t bytes,
-                            int timeout_seconds = 60);
+                            int timeout_seconds = 60,
+                            const std::function<void(std::uint64_t received, double seconds)>& progress = {});
 
 struct UdpFlowResult {
   std::size_t sent = 0;
@@ -39,4 +43,4 @@ struct UdpFlowResult {
 UdpFlowResult udp_flow(const std::string& client_ns, const std::string& server_ns, const std::string& server_addr,
                        std::uint16_t port, std::size_t count, std::size_t max_size);
 
-}  // namespace tuntap::test
+}  // namespace tuntap::cli

@@ -1,4 +1,4 @@
-#include "support/traffic.hpp"
+#include "traffic.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,9 +12,9 @@
 #include <random>
 #include <thread>
 
-#include "support/netns.hpp"
+#include "netns_switch.hpp"
 
-namespace tuntap::test {
+namespace tuntap::cli {
 namespace {
 
 std::uint64_t fnv(std::uint64_t h, const unsigned char* p, std::size_t n) {
@@ -47,7 +47,7 @@ bool make_addr(const std::string& text, std::uint16_t port, sockaddr_storage& ss
 template <typename Fn>
 auto in_netns(const std::string& ns, Fn fn) {
   return std::async(std::launch::async, [ns, fn]() mutable {
-    if (!ns.empty() && !enter_netns(ns)) throw std::runtime_error("cannot enter netns " + ns);
+    NetnsSwitch inside(ns);
     return fn();
   });
 }
@@ -60,7 +60,8 @@ bool wait_readable(int fd, int timeout_ms) {
 }  // namespace
 
 TransferResult tcp_transfer(const std::string& client_ns, const std::string& server_ns, const std::string& server_addr,
-                            std::uint16_t port, std::size_t bytes, int timeout_seconds) {
+                            std::uint16_t port, std::size_t bytes, int timeout_seconds,
+                            const std::function<void(std::uint64_t, double)>& progress) {
   TransferResult result;
   sockaddr_storage ss;
   socklen_t len;
@@ -88,11 +89,17 @@ TransferResult tcp_transfer(const std::string& client_ns, const std::string& ser
     ::close(ls);
     std::vector<unsigned char> buf(1 << 18);
     std::uint64_t got = 0, h = fnv_init;
+    auto began = std::chrono::steady_clock::now(), reported = began;
     while (wait_readable(c, timeout_seconds * 1000)) {
       auto n = ::read(c, buf.data(), buf.size());
       if (n <= 0) break;
       h = fnv(h, buf.data(), static_cast<std::size_t>(n));
       got += static_cast<std::uint64_t>(n);
+      auto now = std::chrono::steady_clock::now();
+      if (progress && now - reported >= std::chrono::seconds(1)) {
+        reported = now;
+        progress(got, std::chrono::duration<double>(now - began).count());
+      }
     }
     ::close(c);
     return {got, h};
@@ -217,4 +224,4 @@ UdpFlowResult udp_flow(const std::string& client_ns, const std::string& server_n
   return result;
 }
 
-}  // namespace tuntap::test
+}  // namespace tuntap::cli

@@ -1,0 +1,140 @@
+// The tuntap command line against the real kernel: dump, bridge and demo as users run them.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "support/netns.hpp"
+
+using namespace std::chrono_literals;
+using tuntap::test::must;
+using tuntap::test::sh;
+
+namespace {
+
+class CliTest : public tuntap::test::NetnsTest {};
+
+const std::string cli = TUNTAP_CLI;
+
+// Waits until `ip link show NAME` (in ns, if given) succeeds.
+bool wait_for_link(const std::string& name, const std::string& ip = "ip") {
+  for (int i = 0; i < 100; ++i) {
+    if (sh(ip + " link show " + name).status == 0) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+std::size_t count_lines_with(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t pos = 0; (pos = text.find(needle, pos)) != std::string::npos; pos += needle.size()) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_F(CliTest, HelpIsUsefulForEverySubcommand) {
+  auto top = must(cli + " --help");
+  for (auto sub : {"dump", "bridge", "demo"}) {
+    EXPECT_NE(top.find(sub), std::string::npos) << sub;
+    auto help = must(cli + " " + sub + " --help");
+    EXPECT_NE(help.find("Options:"), std::string::npos) << help;
+  }
+  EXPECT_NE(sh(cli + " no-such-command").status, 0);
+}
+
+TEST_F(CliTest, DumpPrintsThreeEchoRequestsWithTheRightAddresses) {
+  // As the README's walk-through: a device d0 with an address routed to it, ping against the peer.
+  must("ip tuntap add d0 mode tun && sysctl -qw net.ipv6.conf.d0.disable_ipv6=1");
+  must("ip addr add 10.0.0.1/24 dev d0 && ip link set d0 up");
+  auto dump = std::async(std::launch::async, [] { return sh(cli + " dump --name d0 --count 3"); });
+  std::this_thread::sleep_for(300ms);
+  sh("ping -c 3 -i 0.2 -W 1 10.0.0.2");
+  ASSERT_EQ(dump.wait_for(10s), std::future_status::ready);
+  auto r = dump.get();
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(count_lines_with(r.output, "icmp 10.0.0.1 > 10.0.0.2 echo request"), 3u) << r.output;
+  EXPECT_NE(r.output.find("3 packets"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, DumpJsonHasOneObjectPerPacketWithHex) {
+  must("ip tuntap add d1 mode tun && sysctl -qw net.ipv6.conf.d1.disable_ipv6=1");
+  must("ip addr add 10.0.1.1/24 dev d1 && ip link set d1 up");
+  auto dump = std::async(std::launch::async, [] { return sh(cli + " dump --name d1 --count 1 --json --hex -q"); });
+  std::this_thread::sleep_for(300ms);
+  sh("ping -c 1 -W 1 -p 42 -s 24 10.0.1.2");
+  auto r = dump.get();
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(R"("version":4,"length":52,"protocol":"icmp","src":"10.0.1.1","dst":"10.0.1.2")"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(R"("icmp_type":8,"icmp_code":0,"icmp":"echo request")"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("42424242"), std::string::npos) << "payload pattern in hex: " << r.output;
+  EXPECT_EQ(r.output.find("listening"), std::string::npos) << "--quiet: nothing but the packets";
+}
+
+TEST_F(CliTest, DumpOfATapDevicePrintsEthernetFrames) {
+  auto dump = std::async(std::launch::async, [] { return sh(cli + " dump --tap --name tp0 --count 1 -q"); });
+  ASSERT_TRUE(wait_for_link("tp0"));
+  must("sysctl -qw net.ipv6.conf.tp0.disable_ipv6=1");
+  must("ip addr add 10.0.2.1/24 dev tp0 && ip link set tp0 up");
+  sh("ping -c 1 -W 1 10.0.2.2");
+  ASSERT_EQ(dump.wait_for(10s), std::future_status::ready);
+  auto r = dump.get();
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("> ff:ff:ff:ff:ff:ff"), std::string::npos) << "the ARP request, broadcast: " << r.output;
+  EXPECT_NE(r.output.find("arp"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, DumpStopsCleanlyOnSigint) {
+  tuntap::test::Process dump(cli + " dump --name sig0");
+  ASSERT_TRUE(wait_for_link("sig0"));
+  dump.signal(SIGINT);
+  auto r = dump.wait(5000);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("0 packets"), std::string::npos) << r.output;
+  EXPECT_TRUE([] { return sh("ip link show sig0").status != 0; }()) << "the device is gone with the process";
+}
+
+TEST_F(CliTest, BridgeJoinsTwoNamespacesAndStopsOnSigterm) {
+  tuntap::test::NamedNetns h1("cli-h1"), h2("cli-h2");
+  tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/br1 " + h2.name() +
+                               "/br2 --addr-a 10.3.0.1/24 --addr-b 10.3.0.2/24 --json");
+  ASSERT_TRUE(wait_for_link("br2", "ip -n " + h2.name()));
+  auto ping = sh(h1.exec("ping -c 3 -i 0.2 -W 2 10.3.0.2"));
+  EXPECT_EQ(ping.status, 0) << ping.output;
+  bridge.signal(SIGTERM);
+  auto r = bridge.wait(5000);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(R"("summary":true)"), std::string::npos) << r.output;
+  EXPECT_NE(sh("ip -n " + h1.name() + " link show br1").status, 0) << "devices disappear with the bridge";
+  EXPECT_NE(sh("ip -n " + h2.name() + " link show br2").status, 0);
+}
+
+TEST_F(CliTest, BridgeRefusesAnUnknownNamespaceInOneLine) {
+  auto r = sh(cli + " bridge no-such-ns/x1 also-missing/x2 -q");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("network namespace 'no-such-ns'"), std::string::npos) << r.output;
+  EXPECT_EQ(count_lines_with(r.output, "\n"), 1u) << r.output;
+}
+
+TEST_F(CliTest, DemoRunsEndToEndAndLeavesNothingBehind) {
+  auto pcap = "/tmp/tuntap-demo-test-" + std::to_string(::getpid()) + ".pcap";
+  auto r = sh(cli + " demo --megabytes 64 --pcap " + pcap);
+  EXPECT_EQ(r.status, 0) << r.output;
+  for (auto row : {"ping IPv4      ok", "ping IPv6      ok", "UDP exchange   ok", "TCP transfer   ok", "capture        ok"})
+    EXPECT_NE(r.output.find(row), std::string::npos) << row << "\n" << r.output;
+  EXPECT_EQ(sh("ip netns list | grep -c tuntap-demo-").output, "0\n") << "namespaces removed";
+  auto tshark = sh("tshark -r " + pcap + " -c 3");
+  EXPECT_EQ(tshark.status, 0) << tshark.output;
+  ::unlink(pcap.c_str());
+}
+
+TEST_F(CliTest, DemoWithoutPrivilegesSaysSoInOneLine) {
+  auto r = sh("setpriv --reuid=65534 --regid=65534 --clear-groups " + cli + " demo");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("needs root"), std::string::npos) << r.output;
+  EXPECT_EQ(count_lines_with(r.output, "\n"), 1u) << r.output;
+}
