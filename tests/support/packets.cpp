@@ -25,6 +25,7 @@ std::size_t udp_v4(std::span<std::byte> out, std::uint32_t src, std::uint16_t sp
   std::byte* p = out.data();
   p[0] = std::byte{0x45};
   put16(p + 2, static_cast<std::uint16_t>(len));
+  p[6] = std::byte{0x40};  // DF, ID 0: as Linux sends datagrams that fit the path
   p[8] = std::byte{64};
   p[9] = std::byte{17};
   put32(p + 12, src);
