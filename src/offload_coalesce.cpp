@@ -152,7 +152,9 @@ void classify(Info& info, bool tcp_on, bool udp_on) noexcept {
       info.kind = Kind::barrier;  // fragments: ports unknown or not for every piece
       return;
     }
-    candidate = l3.header_len == ipv4::min_len && load16(pkt.data() + ipv4::total_len) == pkt.size();
+    // A bad header checksum must reach the kernel as it is (to be dropped), not be recomputed.
+    candidate = l3.header_len == ipv4::min_len && load16(pkt.data() + ipv4::total_len) == pkt.size() &&
+                internet_checksum(pkt.first(ipv4::min_len)) == 0;
     info.id = load16(pkt.data() + ipv4::id);
   }
   info.l3 = static_cast<std::uint16_t>(l3.header_len);

@@ -101,11 +101,11 @@ struct Write {
 //   first; PSH or FIN only on the last (they end the super-packet); a non-empty payload.
 // - UDP: same addresses and ports; a non-zero checksum.
 // - Both: every payload gso_size bytes (the first packet's) except a shorter last one, which ends
-//   the super-packet; a valid transport checksum; IPv4 without options or fragmentation, same TOS
-//   (ECN bits included), TTL and DF, IDs +1 per packet (or all 0 with DF set: the kernel then
-//   numbers the segments itself); IPv6 without extension headers, same traffic class, flow label and
-//   hop limit; the IP length field equal to the buffer's length; at most max_segments packets and
-//   65535 bytes in the super-packet.
+//   the super-packet; a valid transport checksum; IPv4 with a valid header checksum, without
+//   options or fragmentation, same TOS (ECN bits included), TTL and DF, IDs +1 per packet (or all
+//   0 with DF set: the kernel then numbers the segments itself); IPv6 without extension headers,
+//   same traffic class, flow label and hop limit; the IP length field equal to the buffer's
+//   length; at most max_segments packets and 65535 bytes in the super-packet.
 // Anything else is written as it came, with a zero vnet header; a packet of a flow that cannot be
 // merged (a pure ACK, a SYN, a bad checksum...) also ends that flow's super-packet, so nothing is
 // reordered around it.

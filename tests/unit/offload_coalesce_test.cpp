@@ -189,6 +189,7 @@ const std::vector<Case>& cases() {
       {"IPv4 options refused", change(Spec{}, 2, 1, [](Spec& s) { s.ip_options = {1, 1, 1, 0}; }), {{0}, {1}}},
       {"IPv4 fragment refused and ends runs",
        change(Spec{}, 3, 1, [](Spec& s) { s.frag_extra = 0x2000; }), {{0}, {1}, {2}}},
+      {"IPv4 header checksum bad", change(Spec{}, 3, 1, [](Spec& s) { s.ip_checksum_delta = 1; }), {{0}, {1}, {2}}},
       {"IPv4 length field not the buffer length",
        change(Spec{}, 2, 1, [](Spec& s) { s.ip_length_override = 900; }), {{0}, {1}}},
       // ---- IPv6

@@ -42,6 +42,7 @@ struct Spec {
   std::uint8_t payload_seed = 1;  // payload byte k is seed + k (mod 256), or payload_bytes if set
   std::vector<std::byte> payload_bytes;
   bool corrupt_checksum = false;
+  std::uint16_t ip_checksum_delta = 0;  // added to the IPv4 header checksum (non-zero: a bad one)
   // Overrides of the length fields (0: correct value).
   std::uint16_t ip_length_override = 0;
   std::uint16_t udp_length_override = 0;
@@ -122,7 +123,7 @@ inline std::vector<std::byte> build(const Spec& s) {
     p[src_at + k] = std::byte{s.src[k]};
     p[src_at + addr + k] = std::byte{s.dst[k]};
   }
-  if (!s.v6) put16(p, 10, static_cast<std::uint16_t>(~ref_sum(std::span(p).first(l3))));
+  if (!s.v6) put16(p, 10, static_cast<std::uint16_t>(~ref_sum(std::span(p).first(l3)) + s.ip_checksum_delta));
 
   const std::size_t t = l3;
   put16(p, t, s.sport);
