@@ -6,10 +6,13 @@
 #include <memory>
 #include <vector>
 
+#include "capture_flags.hpp"
 #include "command.hpp"
 #include "live_stats.hpp"
 #include "netns_switch.hpp"
+#include "shared_tun.hpp"
 #include "signals.hpp"
+#include "tuntap/capture_tun.hpp"
 #include "tuntap/native_tun.hpp"
 #include "tuntap/netlink.hpp"
 #include "tuntap/point_to_point.hpp"
@@ -25,6 +28,7 @@ struct BridgeOptions {
   bool json = false;
   std::vector<std::string> addr_a, addr_b;
   std::uint32_t mtu = 0;
+  CaptureFlags capture;
 };
 
 struct Side {
@@ -63,8 +67,21 @@ int run_bridge(const BridgeOptions& o) {
                   .multi_queue = o.queues > 1};
   Side a = open_side(o.a, base, o, o.addr_a);
   Side b = open_side(o.b, base, o, o.addr_b);
+  // With --write, every packet A reads or is written goes to one pcap file (all queues share it).
+  std::shared_ptr<PcapWriter> writer;
+  std::vector<std::shared_ptr<CaptureTun>> captures;
+  if (o.capture.enabled()) writer = o.capture.open(PcapLinkType::raw_ip);
   std::vector<std::unique_ptr<Point2Point>> links;
-  for (std::size_t i = 0; i < o.queues; ++i) links.push_back(std::make_unique<Point2Point>(a.queues[i], b.queues[i]));
+  for (std::size_t i = 0; i < o.queues; ++i) {
+    std::shared_ptr<Tun> end_a = a.queues[i];
+    if (writer) {
+      captures.push_back(std::make_shared<CaptureTun>(
+          std::make_unique<SharedTun>(a.queues[i]), writer,
+          tuntap::CaptureOptions{.virtio = o.offload == "passthrough", .keep_gso = o.capture.keep_gso}));
+      end_a = captures.back();
+    }
+    links.push_back(std::make_unique<Point2Point>(end_a, b.queues[i]));
+  }
 
   auto sum = [&links](bool a_to_b) {
     Totals t;
@@ -92,6 +109,10 @@ int run_bridge(const BridgeOptions& o) {
   }
   for (auto& l : links) l->stop();
   if (!o.quiet || o.json) stats.summary();
+  if (writer) {
+    writer->close();
+    if (!o.quiet) fmt::print(stderr, "tuntap bridge: {} packets written to {}\n", writer->stats().packets, o.capture.path);
+  }
   return 0;
 }
 
@@ -112,6 +133,7 @@ Runner install(CLI::App& app) {
   app.add_option("--mtu", o->mtu, "MTU for both devices")->check(CLI::Range(68, 65535));
   app.add_flag("--quiet,-q", o->quiet, "no rate lines");
   app.add_flag("--json", o->json, "rate lines and summary as JSON on stdout");
+  o->capture.add_to(app, true);
   app.footer("Both devices are brought up and disappear when the bridge stops (Ctrl-C or SIGTERM).\n"
              "Example: ip netns add h1; ip netns add h2\n"
              "         tuntap bridge h1/t1 h2/t2 --addr-a 10.0.0.1/24 --addr-b 10.0.0.2/24");

@@ -20,6 +20,7 @@
 
 #include "command.hpp"
 #include "netns_switch.hpp"
+#include "shared_tun.hpp"
 #include "signals.hpp"
 #include "traffic.hpp"
 #include "tuntap/capture_tun.hpp"
@@ -190,20 +191,7 @@ int run_demo(const DemoOptions& o) {
   step(4, steps, "Forwarding both ways through the library (Point2Point), capturing h1's side to " + o.pcap);
   auto writer = std::make_shared<PcapWriter>(
       PcapWriter::open({.path = o.pcap, .snaplen = 256, .max_packets = 20000}));
-  // Both ends are NativeTuns shared with the demo: wrap a non-owning view for the capture.
-  struct Borrowed final : Tun {
-    explicit Borrowed(std::shared_ptr<NativeTun> t) : tun(std::move(t)) {}
-    IoResult read(Buffers b, std::span<std::size_t> s, std::size_t off) noexcept override { return tun->read(b, s, off); }
-    IoResult write(Buffers b, std::size_t off) noexcept override { return tun->write(b, off); }
-    std::size_t batch_size() const noexcept override { return tun->batch_size(); }
-    std::size_t min_read_offset() const noexcept override { return tun->min_read_offset(); }
-    std::size_t min_write_offset() const noexcept override { return tun->min_write_offset(); }
-    std::size_t mtu() const noexcept override { return tun->mtu(); }
-    std::string_view name() const noexcept override { return tun->name(); }
-    void close() noexcept override { tun->close(); }
-    std::shared_ptr<NativeTun> tun;
-  };
-  auto captured = std::make_shared<CaptureTun>(std::make_unique<Borrowed>(t1), writer);
+  auto captured = std::make_shared<CaptureTun>(std::make_unique<SharedTun>(t1), writer);
   Point2Point link(captured, t2);
   std::atomic<bool> finished{false};
   // Ctrl-C or SIGTERM: take the link down, remove the hosts (their devices go with them) and leave

@@ -7,7 +7,9 @@
 #include <memory>
 #include <vector>
 
+#include "capture_flags.hpp"
 #include "command.hpp"
+#include "live_stats.hpp"
 #include "packet_format.hpp"
 #include "signals.hpp"
 #include "tuntap/device.hpp"
@@ -23,6 +25,8 @@ struct DumpOptions {
   bool json = false;
   bool hex = false;
   bool quiet = false;
+  bool stats = false;
+  CaptureFlags capture;
 };
 
 int run_dump(const DumpOptions& o) {
@@ -38,11 +42,17 @@ int run_dump(const DumpOptions& o) {
   FormatOptions format{.hex = o.hex, .mode = cfg.mode};
   std::vector<std::byte> buf(65536 + 64);
   std::size_t printed = 0, errors = 0;
+  std::uint64_t bytes = 0;
+  std::shared_ptr<PcapWriter> writer;
+  if (o.capture.enabled()) writer = o.capture.open(o.tap ? PcapLinkType::ethernet : PcapLinkType::raw_ip);
+  LiveStats live(stderr, false, o.stats);
+  live.add(dev.name(), [&] { return Totals{printed, bytes, 0, errors}; });
   pollfd fds[2] = {{dev.fd(), POLLIN, 0}, {stop_fd(), POLLIN, 0}};
   while (!stop_requested() && (o.count == 0 || printed < o.count)) {
     auto r = dev.read_packet(buf);
     if (r.error == errc::not_ready) {
-      if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
+      if (::poll(fds, 2, o.stats ? 250 : -1) < 0 && errno != EINTR) break;
+      if (o.stats) live.tick();
       continue;
     }
     if (r.error == errc::device_gone || r.error == errc::closed) {
@@ -55,13 +65,23 @@ int run_dump(const DumpOptions& o) {
       fmt::print(stderr, "tuntap dump: read: {}\n", r.error.message());
       continue;
     }
-    auto line = o.json ? format_json(r.data, now, format) : format_text(r.data, now, format);
-    if (r.error == errc::jumbo_packet) line += o.json ? "" : " [jumbo: packet larger than the buffer, cut]";
-    fmt::print("{}\n", line);
-    std::fflush(stdout);
+    if (writer) writer->write(r.data, capture_now());
+    if (!o.stats) {
+      auto line = o.json ? format_json(r.data, now, format) : format_text(r.data, now, format);
+      if (r.error == errc::jumbo_packet) line += o.json ? "" : " [jumbo: packet larger than the buffer, cut]";
+      fmt::print("{}\n", line);
+      std::fflush(stdout);
+    } else {
+      live.tick();
+    }
     ++printed;
+    bytes += r.data.size();
   }
-  if (!o.quiet) fmt::print(stderr, "tuntap dump: {} packets{}\n", printed, errors ? fmt::format(", {} read errors", errors) : "");
+  if (writer) writer->close();
+  if (o.stats) live.summary();
+  if (!o.quiet)
+    fmt::print(stderr, "tuntap dump: {} packets{}{}\n", printed, errors ? fmt::format(", {} read errors", errors) : "",
+               writer ? fmt::format(", written to {}", o.capture.path) : "");
   return 0;
 }
 
@@ -75,6 +95,8 @@ Runner install(CLI::App& app) {
   app.add_flag("--json", o->json, "one JSON object per packet per line");
   app.add_flag("--hex,-x", o->hex, "print the payload in hex");
   app.add_flag("--quiet,-q", o->quiet, "no status lines on stderr");
+  app.add_flag("--stats", o->stats, "instead of each packet, one line a second: packets, bytes, rates");
+  o->capture.add_to(app, false);
   app.footer("Example: tuntap dump --name d0 --count 3   (then: ip addr add 10.0.0.1/24 dev d0; ip link set d0 up;\n"
              "ping 10.0.0.2)");
   return [o] { return run_dump(*o); };

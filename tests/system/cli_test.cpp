@@ -138,3 +138,33 @@ TEST_F(CliTest, DemoWithoutPrivilegesSaysSoInOneLine) {
   EXPECT_NE(r.output.find("needs root"), std::string::npos) << r.output;
   EXPECT_EQ(count_lines_with(r.output, "\n"), 1u) << r.output;
 }
+
+TEST_F(CliTest, DumpWritesAPcapThatTsharkReads) {
+  auto pcap = "/tmp/tuntap-dump-test-" + std::to_string(::getpid()) + ".pcap";
+  must("ip tuntap add d2 mode tun && sysctl -qw net.ipv6.conf.d2.disable_ipv6=1");
+  must("ip addr add 10.0.3.1/24 dev d2 && ip link set d2 up");
+  auto dump = std::async(std::launch::async, [&] { return sh(cli + " dump --name d2 --count 3 -q --write " + pcap); });
+  std::this_thread::sleep_for(300ms);
+  sh("ping -c 3 -i 0.2 -W 1 -s 1000 10.0.3.2");
+  ASSERT_EQ(dump.get().status, 0);
+  auto tshark = sh("tshark -r " + pcap + " -T fields -e ip.src -e ip.dst -e frame.len -e icmp.type");
+  EXPECT_EQ(tshark.status, 0) << tshark.output;
+  EXPECT_EQ(count_lines_with(tshark.output, "10.0.3.1\t10.0.3.2\t1028\t8"), 3u) << tshark.output;
+  ::unlink(pcap.c_str());
+}
+
+TEST_F(CliTest, BridgeWritesThePacketsOnTheWireToAPcap) {
+  tuntap::test::NamedNetns h1("cap-h1"), h2("cap-h2");
+  auto pcap = "/tmp/tuntap-bridge-test-" + std::to_string(::getpid()) + ".pcap";
+  tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/c1 " + h2.name() +
+                               "/c2 --addr-a 10.4.0.1/24 --addr-b 10.4.0.2/24 -q --snaplen 96 --write " + pcap);
+  ASSERT_TRUE(wait_for_link("c2", "ip -n " + h2.name()));
+  EXPECT_EQ(sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.4.0.2")).status, 0);
+  bridge.signal(SIGINT);
+  ASSERT_EQ(bridge.wait(5000).status, 0);
+  auto tshark = sh("tshark -r " + pcap + " -Y icmp -T fields -e ip.src -e ip.dst -e frame.cap_len -e frame.len");
+  EXPECT_EQ(tshark.status, 0) << tshark.output;
+  EXPECT_EQ(count_lines_with(tshark.output, "10.4.0.1\t10.4.0.2\t84\t84"), 2u) << "requests read from A: " << tshark.output;
+  EXPECT_EQ(count_lines_with(tshark.output, "10.4.0.2\t10.4.0.1\t84\t84"), 2u) << "replies written to A: " << tshark.output;
+  ::unlink(pcap.c_str());
+}
