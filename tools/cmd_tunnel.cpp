@@ -1,0 +1,163 @@
+// tuntap tunnel: a TUN device joined to a UDP socket, so two hosts share a virtual network.
+// It does not encrypt: what crosses the network is the inner packets in clear, one per datagram.
+#include <fmt/core.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+#include <memory>
+
+#include "command.hpp"
+#include "live_stats.hpp"
+#include "signals.hpp"
+#include "tuntap/native_tun.hpp"
+#include "tuntap/netlink.hpp"
+#include "tuntap/point_to_point.hpp"
+#include "tuntap/udp_link.hpp"
+
+namespace tuntap::cli {
+namespace {
+
+struct TunnelOptions {
+  std::string dev = "tun%d";
+  std::vector<std::string> addrs;
+  std::string listen;
+  std::string peer;
+  std::string offload = "split";
+  std::uint32_t mtu = 0;
+  bool quiet = false;
+  bool json = false;
+};
+
+// "[ADDR:]PORT", "[v6]:PORT" or "ADDR:PORT" (an IP address, not a host name: no DNS here).
+UdpEndpoint parse_endpoint(const std::string& text, bool address_required) {
+  auto fail = [&] {
+    return Error(errc::invalid_argument, "endpoint '" + text + "'",
+                 address_required ? "expected ADDR:PORT, e.g. 192.0.2.7:5555 or [2001:db8::7]:5555"
+                                  : "expected [ADDR:]PORT, e.g. 5555 or 0.0.0.0:5555");
+  };
+  UdpEndpoint ep;
+  std::string host, port = text;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find("]:");
+    if (close == std::string::npos) throw fail();
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else if (auto colon = text.rfind(':'); colon != std::string::npos) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string::npos) throw fail();  // bare IPv6 needs brackets
+  }
+  if (host.empty() && address_required) throw fail();
+  unsigned value = 0;
+  auto [end, err] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || err != std::errc{} || end != port.data() + port.size() || value > 65535) throw fail();
+  if (address_required && value == 0) throw fail();
+  std::error_code ec;
+  ep.address = host.empty() ? IpAddress{} : IpAddress::parse(host, ec);
+  if (ec) throw fail();
+  ep.port = static_cast<std::uint16_t>(value);
+  return ep;
+}
+
+// The path MTU the kernel knows towards the peer (the route's MTU), so the inner MTU can be set
+// to what fits in one datagram without fragmentation.
+std::size_t path_mtu(const UdpEndpoint& peer) {
+  int family = peer.address.is_v4() ? AF_INET : AF_INET6;
+  int s = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(peer.port);
+    std::memcpy(&a->sin_addr, peer.address.bytes().data(), 4);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(peer.port);
+    std::memcpy(&a->sin6_addr, peer.address.bytes().data(), 16);
+    len = sizeof *a;
+  }
+  int mtu = 1500;
+  socklen_t mlen = sizeof mtu;
+  if (::connect(s, reinterpret_cast<sockaddr*>(&ss), len) == 0)
+    ::getsockopt(s, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, family == AF_INET ? IP_MTU : IPV6_MTU, &mtu, &mlen);
+  ::close(s);
+  return static_cast<std::size_t>(mtu);
+}
+
+int run_tunnel(const TunnelOptions& o) {
+  install_stop_handlers();
+  auto peer = parse_endpoint(o.peer, true);
+  auto local = parse_endpoint(o.listen, false);
+  std::size_t inner_mtu = o.mtu ? o.mtu : udp_inner_mtu(path_mtu(peer), peer.address.family());
+  auto link = std::shared_ptr<UdpLink>(UdpLink::open(
+      {.peer = peer,
+       .bind_address = local.address.is_unspecified() ? std::nullopt : std::optional<IpAddress>(local.address),
+       .bind_port = local.port,
+       .mtu = inner_mtu,
+       .dont_fragment = true}));
+  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = o.dev, .offload = o.offload == "split"}));
+  const std::string name(tun->name());
+  netlink::set_mtu(name, static_cast<std::uint32_t>(inner_mtu));
+  for (auto& a : o.addrs) netlink::add_address(name, Prefix::parse(a));
+  netlink::set_up(name, true);
+  Point2Point p2p(tun, link);
+  if (!o.quiet)
+    fmt::print(stderr,
+               "tuntap tunnel: {} (MTU {}) <-> udp {} -> {} (offload {}); not encrypted; Ctrl-C to stop\n", name,
+               inner_mtu, link->local_endpoint().to_string(), peer.to_string(), o.offload);
+
+  LiveStats stats(o.json ? stdout : stderr, o.json);
+  auto totals = [](const ForwarderStats& s) { return Totals{s.packets, s.bytes, s.drops, s.errors}; };
+  stats.add("to-peer", [&] { return totals(p2p.a_to_b()); });
+  stats.add("from-peer", [&] { return totals(p2p.b_to_a()); });
+  stats.set_note([&] {
+    auto s = link->stats();
+    return fmt::format("dropped foreign {} malformed {}; gso {} gro {}", s.dropped_foreign, s.dropped_malformed(),
+                       link->gso_active() ? "on" : "off", link->gro_active() ? "on" : "off");
+  });
+  pollfd stop{stop_fd(), POLLIN, 0};
+  while (!stop_requested()) {
+    ::poll(&stop, 1, 250);
+    if (!o.quiet) stats.tick();
+  }
+  p2p.stop();
+  auto s = link->stats();
+  if (o.json)
+    fmt::print("{{\"summary\":true,\"to_peer\":{},\"from_peer\":{},\"dropped_foreign\":{},\"dropped_malformed\":{}}}\n",
+               p2p.a_to_b().packets, p2p.b_to_a().packets, s.dropped_foreign, s.dropped_malformed());
+  else if (!o.quiet)
+    stats.summary();
+  return 0;
+}
+
+Runner install(CLI::App& app) {
+  auto o = std::make_shared<TunnelOptions>();
+  app.add_option("--dev", o->dev, "TUN device name or pattern")->capture_default_str();
+  app.add_option("--addr", o->addrs, "address of the device, e.g. 10.9.0.1/24 (repeatable)");
+  app.add_option("--listen", o->listen, "local UDP [ADDR:]PORT")->required();
+  app.add_option("--peer", o->peer, "the other host's UDP ADDR:PORT; datagrams from anywhere else are dropped")->required();
+  app.add_option("--offload", o->offload, "split: the device hands over super-packets, split to MTU packets; off: none")
+      ->check(CLI::IsMember({"split", "off"}))
+      ->capture_default_str();
+  app.add_option("--mtu", o->mtu, "device MTU (default: the path MTU to the peer minus IP and UDP headers)")
+      ->check(CLI::Range(68, 65507));
+  app.add_flag("--quiet,-q", o->quiet, "no status lines");
+  app.add_flag("--json", o->json, "status lines and summary as JSON on stdout");
+  app.footer("The tunnel does not encrypt or authenticate: use it on networks you trust, or inside one.\n"
+             "Example (two hosts):  tuntap tunnel --addr 10.9.0.1/24 --listen 5555 --peer 192.0.2.2:5555\n"
+             "                      tuntap tunnel --addr 10.9.0.2/24 --listen 5555 --peer 192.0.2.1:5555");
+  return [o] { return run_tunnel(*o); };
+}
+
+const bool registered =
+    register_command({"tunnel", "Join a TUN device to a UDP socket: a (clear-text) tunnel between two hosts", install});
+
+}  // namespace
+}  // namespace tuntap::cli
