@@ -10,6 +10,7 @@
 #include "capture_flags.hpp"
 #include "command.hpp"
 #include "live_stats.hpp"
+#include "netconf_options.hpp"
 #include "packet_format.hpp"
 #include "signals.hpp"
 #include "tuntap/device.hpp"
@@ -27,13 +28,16 @@ struct DumpOptions {
   bool quiet = false;
   bool stats = false;
   CaptureFlags capture;
+  NetConfOptions net;
 };
 
 int run_dump(const DumpOptions& o) {
   install_stop_handlers();
   DeviceConfig cfg{.mode = o.tap ? Mode::tap : Mode::tun, .name = o.name, .packet_info = o.pi};
   if (cfg.name.empty()) cfg.name = o.tap ? "tap%d" : "tun%d";
+  o.net.check();  // bad values are refused before a device exists
   auto dev = Device::open(cfg);
+  if (!o.net.empty()) o.net.apply(dev.name());
   dev.set_non_blocking(true);
   if (!o.quiet)
     fmt::print(stderr, "tuntap dump: listening on {} ({}{}); Ctrl-C to stop\n", dev.name(), o.tap ? "TAP" : "TUN",
@@ -97,8 +101,8 @@ Runner install(CLI::App& app) {
   app.add_flag("--quiet,-q", o->quiet, "no status lines on stderr");
   app.add_flag("--stats", o->stats, "instead of each packet, one line a second: packets, bytes, rates");
   o->capture.add_to(app, false);
-  app.footer("Example: tuntap dump --name d0 --count 3   (then: ip addr add 10.0.0.1/24 dev d0; ip link set d0 up;\n"
-             "ping 10.0.0.2)");
+  o->net.add_to(app);
+  app.footer("Example: tuntap dump --name d0 --addr 10.0.0.1/24 --up --count 3   (then: ping 10.0.0.2)");
   return [o] { return run_dump(*o); };
 }
 

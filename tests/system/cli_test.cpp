@@ -168,3 +168,19 @@ TEST_F(CliTest, BridgeWritesThePacketsOnTheWireToAPcap) {
   EXPECT_EQ(count_lines_with(tshark.output, "10.4.0.2\t10.4.0.1\t84\t84"), 2u) << "replies written to A: " << tshark.output;
   ::unlink(pcap.c_str());
 }
+
+TEST_F(CliTest, DumpConfiguresItsDeviceWithoutIp) {
+  tuntap::test::Process dump(cli + " dump --name d3 --addr 10.0.4.1/24 --mtu 1400 --up --count 6 -q");
+  for (int i = 0; i < 100 && sh("ip link show d3 | grep -q UP").status != 0; ++i) std::this_thread::sleep_for(50ms);
+  auto link = must("ip -j link show d3");
+  EXPECT_NE(link.find(R"("mtu":1400)"), std::string::npos) << link;
+  EXPECT_NE(must("ip -j addr show d3").find(R"("local":"10.0.4.1","prefixlen":24)"), std::string::npos);
+  sh("ping -c 6 -i 0.2 -W 1 10.0.4.2");
+  auto r = dump.wait(5000);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("icmp 10.0.4.1 > 10.0.4.2 echo request"), std::string::npos) << r.output;
+  auto bad = sh(cli + " dump --name d4 --addr 10.0.0.1/33");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("--addr '10.0.0.1/33'"), std::string::npos) << bad.output;
+  EXPECT_NE(sh("ip link show d4").status, 0) << "refused before any device was made";
+}
