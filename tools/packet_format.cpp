@@ -30,15 +30,6 @@ struct IpFields {
   std::span<const std::byte> payload;
 };
 
-std::string tcp_flag_letters(std::uint8_t f) {
-  std::string s;
-  static constexpr std::pair<std::uint8_t, char> letters[] = {{0x02, 'S'}, {0x01, 'F'}, {0x04, 'R'}, {0x08, 'P'},
-                                                              {0x10, '.'}, {0x20, 'U'}, {0x40, 'E'}, {0x80, 'W'}};
-  for (auto [bit, c] : letters)
-    if (f & bit) s += c;
-  return s;
-}
-
 IpFields parse_ip(std::span<const std::byte> packet) {
   IpFields f;
   f.ip = IpPacket::parse(packet, f.error);
@@ -50,7 +41,7 @@ IpFields parse_ip(std::span<const std::byte> packet) {
       if (tcp.valid()) {
         f.sport = tcp.src_port();
         f.dport = tcp.dst_port();
-        f.tcp_flags = tcp_flag_letters(tcp.flags());
+        f.tcp_flags = tcp_flags_string(tcp.flags());
         f.payload = tcp.payload();
       }
       break;
