@@ -21,6 +21,7 @@ demo: build
 # The whole suite: unit + system tests, then the same under ASan+UBSan and TSan, then the fuzzers.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	scripts/check-install.sh $(BUILD)
 	$(MAKE) --no-print-directory asan tsan fuzz
 
 unit: build
