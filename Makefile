@@ -4,18 +4,22 @@ BUILD     ?= build
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build demo test unit system asan tsan fuzz bench clean
+.PHONY: all deps configure build demo test unit system asan tsan fuzz bench clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
-build: deps
+configure: deps
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# Only what the demo runs: the library and the CLI.
+demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target tuntap_cli
 	$(BUILD)/tuntap demo
 
 # The whole suite: unit + system tests, then the same under ASan+UBSan and TSan, then the fuzzers.
