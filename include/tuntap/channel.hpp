@@ -1,6 +1,7 @@
 // One direction of in-memory packets: batched, bounded, blocking (or not), closable.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -51,18 +52,31 @@ class Channel {
   // not_ready (non-blocking and full).
   IoResult send(Buffers bufs, std::size_t offset) noexcept;
 
+  // One packet per element, each the concatenation of its parts (a header and a body, say),
+  // queued all together or not at all: waits for room for every one of them. Returns count =
+  // packets.size() or 0 with the error: invalid_argument (more packets than capacity()),
+  // jumbo_packet (one is longer than max_packet; nothing is queued), closed, not_ready.
+  using Gathered = std::span<const std::span<const std::byte>>;
+  IoResult send_gathered(std::span<const Gathered> packets) noexcept;
+
   // Takes at least one and at most bufs.size() packets, waiting while the queue is empty: packet
   // i goes to bufs[i] from `offset`, its length to sizes[i]. A packet longer than
   // bufs[i].size() - offset is consumed and not lost silently: its first bytes fill bufs[i],
   // sizes[i] says how many, stats().truncated counts it, and the call returns count = i with
   // errc::jumbo_packet (the packets before it are whole). Other errors: invalid_argument (no
   // buffers, or sizes shorter than bufs), closed (closed and drained), not_ready (non-blocking).
-  IoResult receive(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
+  IoResult receive(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
+    return receive(bufs, sizes, offset, !non_blocking());
+  }
+  // The same, never waiting: not_ready when nothing is queued (whatever the mode).
+  IoResult try_receive(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
+    return receive(bufs, sizes, offset, false);
+  }
 
   void close() noexcept;
   bool closed() const noexcept;
-  void set_non_blocking(bool on) noexcept;
-  bool non_blocking() const noexcept;
+  void set_non_blocking(bool on) noexcept { non_blocking_.store(on, std::memory_order_relaxed); }
+  bool non_blocking() const noexcept { return non_blocking_.load(std::memory_order_relaxed); }
 
   std::size_t capacity() const noexcept { return capacity_; }
   std::size_t max_packet() const noexcept { return max_packet_; }
@@ -70,6 +84,11 @@ class Channel {
   ChannelStats stats() const noexcept;
 
  private:
+  IoResult receive(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset, bool wait) noexcept;
+  // Waits (unless non-blocking) until `want` slots are free, then marks them being filled.
+  // Returns the first slot's sequence number, and in `room` how many slots are free (>= want).
+  std::error_code reserve(std::size_t want, std::uint64_t& base, std::size_t& room) noexcept;
+  void commit(std::size_t count) noexcept;
   std::byte* slot(std::uint64_t sequence) const noexcept {
     return storage_.get() + (sequence % capacity_) * max_packet_;
   }
@@ -79,6 +98,7 @@ class Channel {
   std::unique_ptr<std::byte[]> storage_;         // capacity_ slots of max_packet_ bytes
   std::unique_ptr<std::size_t[]> lengths_;       // the packet length in each slot
 
+  std::atomic<bool> non_blocking_;
   std::mutex send_mutex_;     // one sender at a time: slots are reserved and committed in order
   std::mutex receive_mutex_;  // one receiver at a time
   mutable std::mutex mutex_;  // guards everything below
@@ -88,7 +108,6 @@ class Channel {
   std::uint64_t tail_ = 0;  // one past the last committed packet
   bool copying_in_ = false; // a sender is filling slots from tail_ (not yet committed)
   bool closed_ = false;
-  bool non_blocking_ = false;
   ChannelStats stats_;
 };
 

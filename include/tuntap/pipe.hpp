@@ -1,11 +1,14 @@
 // Two connected in-memory Tun endpoints: what one end writes, the other reads. No privileges.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "tuntap/channel.hpp"
 #include "tuntap/events.hpp"
@@ -13,25 +16,52 @@
 
 namespace tuntap {
 
+namespace offload {
+class Coalescer;
+}
+
+// What one end of a pipe reads and writes: the shapes of the native device (native_tun.hpp), so
+// code written for the offload fast path runs against a pipe, without privileges.
+enum class PipeFraming : std::uint8_t {
+  // Ordinary IP packets of at most mtu bytes. Super-packets sent by a virtio peer are split for
+  // this end (as the kernel segments for a device without offloads).
+  packets,
+  // Like NativeTun with offload and packet framing: ordinary packets in the caller's buffers, 10
+  // bytes of headroom demanded on both sides; write() coalesces consecutive packets of a TCP or UDP
+  // flow into super-packets (offload::Coalescer), read() splits super-packets (offload::split).
+  offload,
+  // Like NativeTun with virtio framing: each buffer holds a 10-byte virtio_net_hdr and a packet,
+  // possibly a super-packet of up to 64 KiB, passed whole; mtu() is 10 + 65535. Headers written
+  // are checked as the kernel checks them (offload::segment_count): a bad one fails the write.
+  virtio,
+};
+
 struct PipeConfig {
   std::size_t batch_size = 64;    // most packets one read returns
-  std::size_t mtu = 1500;         // largest packet read returns and write accepts
-  std::size_t capacity = 256;     // packets in flight per direction before write blocks
+  std::size_t mtu = 1500;         // largest ordinary packet read returns and write accepts
+  std::size_t capacity = 256;     // packets (or super-packets) in flight per direction
   // Offsets both ends demand, as a native device with a virtio-net header does: smaller offsets
   // are invalid_argument, and the bytes just before the offset are scribbled over, so code that
-  // trusts them is caught in tests.
+  // trusts them is caught in tests. An offload end demands at least 10.
   std::size_t min_read_offset = 0;
   std::size_t min_write_offset = 0;
   bool non_blocking = false;      // read/write return not_ready instead of waiting
   bool events = false;            // give each end an EventQueue (events()) a test can push into
   std::string name_a = "pipe-a";
   std::string name_b = "pipe-b";
+  PipeFraming framing_a = PipeFraming::packets;
+  PipeFraming framing_b = PipeFraming::packets;
+  bool tcp_coalescing = true;     // what an offload end merges on write
+  bool udp_coalescing = true;
 };
 
 struct PipeStats {
-  std::uint64_t packets_read = 0;
-  std::uint64_t packets_written = 0;
-  std::uint64_t truncated = 0;  // packets read into a buffer too small for them (jumbo_packet)
+  std::uint64_t packets_read = 0;     // buffers filled for the caller (segments, when split)
+  std::uint64_t packets_written = 0;  // buffers taken from the caller
+  std::uint64_t truncated = 0;        // packets read into a buffer too small for them (jumbo_packet)
+  std::uint64_t super_packets_read = 0;     // GSO super-packets split (or passed whole) on read
+  std::uint64_t super_packets_written = 0;  // super-packets sent (coalesced, or written whole)
+  std::uint64_t dropped = 0;  // super-packets a read could not split (error returned for each)
 };
 
 namespace detail {
@@ -44,10 +74,14 @@ struct PipeEnds;
 //    errc::closed at once; each end still reads every packet written to it before the close,
 //    exactly once and in order, then reads errc::closed. A blocked reader with nothing queued
 //    wakes with errc::closed; a writer blocked on a full pipe returns with the count it queued.
-//  - write: packets longer than mtu() are jumbo_packet; the batch stops there.
+//  - write: packets longer than mtu() are jumbo_packet; the batch stops there. An offload end
+//    sends each coalesced chunk all or nothing, so a failed write never delivers a packet it did
+//    not count.
 //  - read: a packet longer than the caller's buffer is jumbo_packet and is consumed, not lost
 //    silently: bufs[count] holds its first bytes, sizes[count] how many, and stats().truncated
-//    counts it.
+//    counts it. On an end that splits, a super-packet whose segments do not fit the buffers left
+//    waits for the next read; one that cannot fit at all (too_many_segments) or a segment larger
+//    than its buffer (jumbo_packet) is dropped with that error and counted in stats().dropped.
 //  - destroying an end closes the pipe.
 class PipeEnd final : public Tun {
  public:
@@ -60,14 +94,16 @@ class PipeEnd final : public Tun {
   std::size_t batch_size() const noexcept override { return batch_size_; }
   std::size_t min_read_offset() const noexcept override { return min_read_offset_; }
   std::size_t min_write_offset() const noexcept override { return min_write_offset_; }
-  std::size_t mtu() const noexcept override { return mtu_; }
+  std::size_t mtu() const noexcept override;
   std::string_view name() const noexcept override { return name_; }
   EventQueue* events() noexcept override { return events_.get(); }
   void close() noexcept override;
 
+  PipeFraming framing() const noexcept { return framing_; }
   bool closed() const noexcept;
   void set_non_blocking(bool on) noexcept;
-  // Packets written to this end that its peer has not read yet, and the reverse.
+  // Units written to this end that its peer has not read yet, and the reverse (a super-packet
+  // counts once).
   std::size_t queued_out() const noexcept;
   std::size_t queued_in() const noexcept;
   PipeStats stats() const noexcept;
@@ -76,15 +112,39 @@ class PipeEnd final : public Tun {
   friend PipeEnds make_pipe(const PipeConfig&, std::error_code&);
   PipeEnd(std::shared_ptr<detail::PipeShared> shared, bool is_a, const PipeConfig& config);
 
+  IoResult read_split(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
+  IoResult write_framed(Buffers bufs, std::size_t offset) noexcept;
+  IoResult write_coalesced(Buffers bufs, std::size_t offset) noexcept;
+  IoResult write_virtio(Buffers bufs, std::size_t offset) noexcept;
+
   std::shared_ptr<detail::PipeShared> shared_;
   Channel& in_;   // what this end reads
   Channel& out_;  // what this end writes
+  const PipeFraming framing_;
+  const bool wire_has_header_;  // the channels carry a virtio_net_hdr before every packet
   std::size_t batch_size_;
   std::size_t mtu_;
   std::size_t min_read_offset_;
   std::size_t min_write_offset_;
+  std::size_t chunk_;  // packets per write chunk on a wire with headers (<= channel capacity)
   std::string name_;
   std::unique_ptr<EventQueue> events_;
+
+  // Read side of an end that splits: one unit taken from the channel and not yet split.
+  std::mutex read_mutex_;
+  std::vector<std::byte> scratch_;
+  std::size_t pending_ = 0;
+  // Write side of an end that adds headers or coalesces.
+  std::mutex write_mutex_;
+  std::unique_ptr<offload::Coalescer> coalescer_;
+  std::vector<Channel::Gathered> gathered_;
+  std::vector<std::span<const std::byte>> parts_;
+
+  std::atomic<std::uint64_t> packets_read_{0};
+  std::atomic<std::uint64_t> packets_written_{0};
+  std::atomic<std::uint64_t> super_read_{0};
+  std::atomic<std::uint64_t> super_written_{0};
+  std::atomic<std::uint64_t> dropped_{0};
 };
 
 struct PipeEnds {
