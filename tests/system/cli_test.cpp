@@ -184,3 +184,18 @@ TEST_F(CliTest, DumpConfiguresItsDeviceWithoutIp) {
   EXPECT_NE(bad.output.find("--addr '10.0.0.1/33'"), std::string::npos) << bad.output;
   EXPECT_NE(sh("ip link show d4").status, 0) << "refused before any device was made";
 }
+
+TEST_F(CliTest, BridgeWithTwoQueuesAttachesBothAndForwards) {
+  tuntap::test::NamedNetns h1("mq-h1"), h2("mq-h2");
+  tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/m1 " + h2.name() +
+                               "/m2 --queues 2 --addr-a 10.6.0.1/24 --addr-b 10.6.0.2/24 --json");
+  ASSERT_TRUE(wait_for_link("m2", "ip -n " + h2.name()));
+  std::this_thread::sleep_for(200ms);
+  auto details = must("ip -n " + h1.name() + " -d -j link show m1");
+  EXPECT_NE(details.find(R"("multi_queue":true,"numqueues":2)"), std::string::npos) << details;
+  EXPECT_EQ(sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.6.0.2")).status, 0);
+  bridge.signal(SIGINT);
+  auto r = bridge.wait(5000);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(R"("m1->m2":{"packets":)"), std::string::npos) << r.output;
+}
