@@ -389,30 +389,27 @@ std::size_t Device::try_read(std::span<std::byte> buf, std::error_code& ec) noex
   return read_impl(buf, ec, false);
 }
 
-std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, bool wait) noexcept {
-  if (!state_) {
+namespace {
+
+// One system call on the device, retried on EINTR; when the kernel has nothing (EAGAIN) it waits
+// for `events` (if allowed) and tries again. The descriptor is held in use throughout, so a close()
+// from another thread wakes the wait with errc::closed and releases it only after we return.
+template <typename Syscall>
+std::size_t device_io(detail::DeviceState* state, short events, bool wait, std::error_code& ec, Syscall syscall) noexcept {
+  if (state == nullptr) {
     ec = errc::closed;
     return 0;
   }
-  detail::ClosableFd::Use use(state_->fd);
+  detail::ClosableFd::Use use(state->fd);
   if (!use) {
     ec = errc::closed;
     return 0;
   }
-  // One probe byte past the caller's buffer: the kernel silently truncates a packet that does not
-  // fit, and only a filled probe byte tells us that it did.
-  std::byte probe;
-  iovec iov[2] = {{buf.data(), buf.size()}, {&probe, 1}};
   for (;;) {
-    ssize_t n = ::readv(state_->fd.fd(), iov, 2);
+    ssize_t n = syscall(state->fd.fd());
     if (n >= 0) {
-      auto got = static_cast<std::size_t>(n);
-      if (got > buf.size()) {
-        ec = errc::jumbo_packet;
-        return buf.size();
-      }
       ec.clear();
-      return got;
+      return static_cast<std::size_t>(n);
     }
     int err = errno;
     if (err == EINTR) continue;
@@ -424,21 +421,27 @@ std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, boo
       ec = errc::not_ready;
       return 0;
     }
-    if ((ec = state_->fd.wait(POLLIN))) return 0;
+    if ((ec = state->fd.wait(events))) return 0;
   }
 }
 
+}  // namespace
+
+std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, bool wait) noexcept {
+  // One probe byte past the caller's buffer: the kernel silently truncates a packet that does not
+  // fit, and only a filled probe byte tells us that it did.
+  std::byte probe;
+  iovec iov[2] = {{buf.data(), buf.size()}, {&probe, 1}};
+  std::size_t got = device_io(state_.get(), POLLIN, wait, ec, [&](int fd) { return ::readv(fd, iov, 2); });
+  if (!ec && got > buf.size()) {
+    ec = errc::jumbo_packet;
+    return buf.size();
+  }
+  return got;
+}
+
 std::size_t Device::write(std::span<const std::span<const std::byte>> parts, std::error_code& ec) noexcept {
-  if (!state_) {
-    ec = errc::closed;
-    return 0;
-  }
-  detail::ClosableFd::Use use(state_->fd);
-  if (!use) {
-    ec = errc::closed;
-    return 0;
-  }
-  constexpr std::size_t max_parts = 64;
+  constexpr std::size_t max_parts = 256;  // a 64-segment super-packet needs 64; UIO_MAXIOV is 1024
   if (parts.size() > max_parts) {
     ec = errc::invalid_argument;
     return 0;
@@ -446,24 +449,8 @@ std::size_t Device::write(std::span<const std::span<const std::byte>> parts, std
   iovec iov[max_parts];
   for (std::size_t i = 0; i < parts.size(); ++i)
     iov[i] = {const_cast<std::byte*>(parts[i].data()), parts[i].size()};
-  for (;;) {
-    ssize_t n = ::writev(state_->fd.fd(), iov, static_cast<int>(parts.size()));
-    if (n >= 0) {
-      ec.clear();
-      return static_cast<std::size_t>(n);
-    }
-    int err = errno;
-    if (err == EINTR) continue;
-    if (err != EAGAIN) {
-      ec = io_error(err);
-      return 0;
-    }
-    if (state_->non_blocking) {
-      ec = errc::not_ready;
-      return 0;
-    }
-    if ((ec = state_->fd.wait(POLLOUT))) return 0;
-  }
+  return device_io(state_.get(), POLLOUT, !non_blocking(), ec,
+                   [&](int fd) { return ::writev(fd, iov, static_cast<int>(parts.size())); });
 }
 
 std::size_t Device::write(std::span<const std::byte> packet, std::error_code& ec) noexcept {
