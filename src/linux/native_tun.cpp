@@ -146,9 +146,12 @@ IoResult NativeTun::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t
 }
 
 // One read per buffer, as many as are queued: the first waits (in blocking mode), the rest do not.
+// Without offloads one packet per call: the writer sends each packet on its own anyway, so more
+// reads would only add the system call that finds the queue empty.
 IoResult NativeTun::Impl::read_whole(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
   std::size_t count = 0;
-  while (count < bufs.size()) {
+  const std::size_t most = offload() ? bufs.size() : 1;
+  while (count < most) {
     if (bufs[count].size() < offset) return {count, errc::invalid_argument};
     std::error_code ec;
     auto target = bufs[count].subspan(offset);
