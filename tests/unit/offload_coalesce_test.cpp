@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
+#include <thread>
 #include <string>
 
 #include "offload_test_support.hpp"
@@ -504,6 +506,30 @@ TEST(OffloadCoalesce, ReusedAcrossBatchesWithoutStaleState) {
   ASSERT_EQ(writes.size(), 1u);
   EXPECT_EQ(groups_of(writes), (Groups{{0, 1, 2}}));
   EXPECT_EQ(writes[0].iov[0].data(), second.storage[0].data());
+}
+
+TEST(OffloadCoalesce, SwitchesMayFlipFromAnotherThreadWhilePlanning) {
+  // The device's writer plans while a user (or the fallback logic) turns coalescing off and on.
+  offload::Coalescer c;
+  std::atomic<bool> stop{false};
+  std::thread flipper([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      c.set_tcp(i % 2 == 0);
+      c.set_udp(i % 3 == 0);
+    }
+  });
+  const auto specs = stream(Spec{}, 4);
+  for (int round = 0; round < 2000; ++round) {
+    Batch batch;
+    for (const auto& s : specs) batch.add(build(s));
+    std::error_code ec;
+    const auto writes = c.plan(batch.bufs(), batch.headroom, ec);
+    ASSERT_FALSE(ec);
+    // All four merge or none do: the switch is read once per plan().
+    ASSERT_TRUE(writes.size() == 1 || writes.size() == 4) << writes.size();
+  }
+  stop = true;
+  flipper.join();
 }
 
 }  // namespace
