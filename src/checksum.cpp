@@ -68,6 +68,29 @@ inline std::uint64_t add_carry(std::uint64_t a, std::uint64_t b) noexcept {
 inline std::uint16_t native_to_host(std::uint16_t v) noexcept { return ntohs(v); }
 inline std::uint16_t host_to_native(std::uint16_t v) noexcept { return htons(v); }
 
+// Sums n <= 2^30 bytes as native-order 64-bit words split into 32-bit halves: hi * 2^32 + lo is
+// congruent to hi + lo modulo 0xffff, and the halves add up without carries to propagate, so the
+// four sums are independent (no add-with-carry chains, no 128-bit arithmetic).
+inline std::uint64_t accumulate_scalar(const std::byte* p, std::size_t n) noexcept {
+  std::uint64_t a = 0, b = 0, c = 0, d = 0;
+  for (; n >= 32; p += 32, n -= 32) {
+    const std::uint64_t v0 = load64(p), v1 = load64(p + 8), v2 = load64(p + 16), v3 = load64(p + 24);
+    a += (v0 & 0xffffffffu) + (v1 & 0xffffffffu);
+    b += (v0 >> 32) + (v1 >> 32);
+    c += (v2 & 0xffffffffu) + (v3 & 0xffffffffu);
+    d += (v2 >> 32) + (v3 >> 32);
+  }
+  for (; n >= 8; p += 8, n -= 8) {
+    const std::uint64_t v = load64(p);
+    a += v & 0xffffffffu;
+    b += v >> 32;
+  }
+  const std::uint64_t tail = load_tail(p, n);
+  c += tail & 0xffffffffu;
+  d += tail >> 32;
+  return a + b + c + d;
+}
+
 #ifdef TUNTAP_CHECKSUM_AVX2
 // Sums n bytes (a multiple of 128) as native-order 32-bit words widened into 64-bit lanes: each lane
 // takes one 32-bit value per 32 bytes, so no lane can overflow before 2^32 * 32 bytes; callers pass
@@ -111,36 +134,22 @@ bool have_avx2() noexcept {
 std::uint64_t checksum_accumulate(std::span<const std::byte> data, std::uint64_t initial) noexcept {
   const std::byte* p = data.data();
   std::size_t n = data.size();
+  std::uint64_t acc = initial;
+  // Chunks keep every 64-bit lane and accumulator far from overflow on any input length.
+  constexpr std::size_t chunk = std::size_t{1} << 30;
 #ifdef TUNTAP_CHECKSUM_AVX2
   // Wide vectors for the bulk (packet payloads), the scalar loop below for short headers and tails.
   if (n >= 256 && have_avx2()) {
-    constexpr std::size_t chunk = std::size_t{1} << 30;  // keeps every lane far from overflow
     while (n >= 128) {
       const std::size_t take = std::min(n, chunk) & ~std::size_t{127};
-      initial = add_carry(initial, accumulate_avx2(p, take));
+      acc = add_carry(acc, accumulate_avx2(p, take));
       p += take;
       n -= take;
     }
   }
 #endif
-  // Four independent 128-bit accumulators let the adds overlap; carries land in the high halves.
-  __extension__ using u128 = unsigned __int128;
-  u128 a0 = initial, a1 = 0, a2 = 0, a3 = 0;
-  while (n >= 64) {
-    a0 += load64(p);      a1 += load64(p + 8);  a2 += load64(p + 16); a3 += load64(p + 24);
-    a0 += load64(p + 32); a1 += load64(p + 40); a2 += load64(p + 48); a3 += load64(p + 56);
-    p += 64;
-    n -= 64;
-  }
-  while (n >= 8) {
-    a0 += load64(p);
-    p += 8;
-    n -= 8;
-  }
-  a1 += load_tail(p, n);
-  u128 total = a0 + a1 + a2 + a3;
-  std::uint64_t acc = add_carry(static_cast<std::uint64_t>(total), static_cast<std::uint64_t>(total >> 64));
-  return fold64(acc);
+  for (; n > chunk; p += chunk, n -= chunk) acc = add_carry(acc, accumulate_scalar(p, chunk));
+  return fold64(add_carry(acc, accumulate_scalar(p, n)));
 }
 
 Checksum& Checksum::add(std::span<const std::byte> data) noexcept {
