@@ -251,7 +251,8 @@ std::error_code parse_route(const Message& message, std::optional<netlink::Route
   if (!dst) {
     // No RTA_DST: the route covers everything of its length from the all-zeros address (default).
     std::array<std::byte, 16> zeros{};
-    dst = IpAddress::from_bytes(std::span(zeros).first(rtm.rtm_family == AF_INET ? 4 : 16));
+    std::error_code ignored;  // 4 or 16 bytes: always valid
+    dst = IpAddress::from_bytes(std::span(zeros).first(rtm.rtm_family == AF_INET ? 4 : 16), ignored);
   }
   std::error_code ec;
   out.destination = Prefix::make(*dst, rtm.rtm_dst_len, ec);
