@@ -6,7 +6,8 @@
 #include <bit>
 #include <cstring>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// Define TUNTAP_CHECKSUM_NO_SIMD to build (and test) the portable path alone.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TUNTAP_CHECKSUM_NO_SIMD)
 #include <immintrin.h>
 #define TUNTAP_CHECKSUM_AVX2 1
 #endif
