@@ -5,7 +5,6 @@
 // the kernel's re-segmentation gives back exactly the packets that went in.
 #include <algorithm>
 #include <cstring>
-#include <new>
 #include <vector>
 
 #include "offload_headers.hpp"
@@ -52,7 +51,6 @@ struct Run {
   std::size_t total = 0;  // IP bytes of the super-packet so far
   std::uint32_t next_seq = 0;
   std::uint16_t head = 0;
-  std::uint16_t last = 0;
   std::uint16_t count = 0;
   std::uint16_t gso_size = 0;
   std::uint16_t last_id = 0;
@@ -252,7 +250,7 @@ struct Coalescer::State {
     Info& info = infos[index];
     Run& run = runs[r];
     run = Run{};
-    run.head = run.last = index;
+    run.head = index;
     run.count = 1;
     run.total = info.len;
     run.open = open;
@@ -335,7 +333,6 @@ struct Coalescer::State {
     Info& p = infos[index];
     if (run.id_mode == IdMode::unknown && !p.v6)
       run.id_mode = p.id == static_cast<std::uint16_t>(run.last_id + 1) ? IdMode::increment : IdMode::zero;
-    run.last = index;
     ++run.count;
     run.total += p.payload;
     run.next_seq += p.payload;
