@@ -152,7 +152,7 @@ void classify(Info& info, bool tcp_on, bool udp_on) noexcept {
     }
     // A bad header checksum must reach the kernel as it is (to be dropped), not be recomputed.
     candidate = l3.header_len == ipv4::min_len && load16(pkt.data() + ipv4::total_len) == pkt.size() &&
-                internet_checksum(pkt.first(ipv4::min_len)) == 0;
+                ipv4::header_sum(pkt.data(), ipv4::min_len) == 0xffff;
     info.id = load16(pkt.data() + ipv4::id);
   }
   info.l3 = static_cast<std::uint16_t>(l3.header_len);
@@ -360,7 +360,7 @@ struct Coalescer::State {
     } else {
       store16(p + ipv4::total_len, total);
       store16(p + ipv4::checksum, 0);
-      store16(p + ipv4::checksum, internet_checksum(std::span<const std::byte>(p, h.l3)));
+      store16(p + ipv4::checksum, static_cast<std::uint16_t>(~ipv4::header_sum(p, h.l3)));
     }
     std::byte* t = p + h.l3;
     const std::uint8_t protocol = tcp_run ? proto_tcp : proto_udp;
