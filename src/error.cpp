@@ -68,7 +68,10 @@ std::error_code errno_code(int err) noexcept {
     case EMSGSIZE: return errc::jumbo_packet;
     case EBADFD: return errc::device_gone;
     case EEXIST: return errc::already_exists;
-    case ENODEV: return errc::not_found;
+    case ENODEV:
+    case ESRCH:          // netlink: no such route
+    case EADDRNOTAVAIL:  // netlink: no such address
+      return errc::not_found;
     default: return {err, std::system_category()};
   }
 }

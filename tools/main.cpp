@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "tuntap 0.1.0");
   app.footer("Run 'tuntap SUBCOMMAND --help' for the options of one subcommand.");
+  // Usage errors in one line, like every other error of the tool.
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    return fmt::format("tuntap{}: {} (see --help)\n", failed && failed->get_parent() ? " " + failed->get_name() : "",
+                       e.what());
+  });
 
   auto& commands = registry();
   std::sort(commands.begin(), commands.end(), [](auto& a, auto& b) { return a.name < b.name; });

@@ -31,6 +31,9 @@ class Tun {
   // and sizes[i] gets its length (sizes.size() >= bufs.size()). offset must be at least
   // min_read_offset(); the bytes before it are scratch for the implementation. Blocks until at
   // least one packet is there, unless the endpoint is non-blocking (then errc::not_ready).
+  // A packet larger than its buffer ends the call with errc::jumbo_packet after `count` whole
+  // packets; that packet is consumed, and what fit of it may be left in bufs[count] (with its
+  // length in sizes[count]) for inspection, never more than the buffer holds.
   // Never throws, never allocates.
   virtual IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept = 0;
 

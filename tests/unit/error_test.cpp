@@ -22,6 +22,8 @@ TEST(Error, ErrnoMapsToNamedCodes) {
   EXPECT_EQ(errno_code(EAGAIN), errc::not_ready);
   EXPECT_EQ(errno_code(EBADFD), errc::device_gone);
   EXPECT_EQ(errno_code(EINVAL), errc::invalid_argument);
+  EXPECT_EQ(errno_code(ESRCH), errc::not_found);
+  EXPECT_EQ(errno_code(EADDRNOTAVAIL), errc::not_found);
   auto other = errno_code(ENOENT);
   EXPECT_EQ(other.category(), std::system_category());
   EXPECT_EQ(other.value(), ENOENT);
