@@ -518,7 +518,8 @@ std::unique_ptr<UdpLink> UdpLink::open(const UdpLinkConfig& config) {
     throw Error(ec, "udp link: bind " + bind + ":" + std::to_string(config.bind_port),
                 "another socket has that port: pick another or 0");
   }
-  if (ec == std::errc::address_not_available) {
+  // EADDRNOTAVAIL arrives as errc::not_found (errno_code's mapping).
+  if (ec == errc::not_found || ec == std::errc::address_not_available) {
     throw Error(ec, "udp link: bind " + bind + ":" + std::to_string(config.bind_port),
                 "the address is not configured on any interface");
   }
