@@ -27,6 +27,10 @@ struct DeviceState {
   unsigned ifindex = 0;
   int vnet_hdr_size = 10;  // sizeof(struct virtio_net_hdr), the kernel's default
   std::atomic<bool> non_blocking{false};
+  // Blocking reads since one found the queue empty (0: never, or a read-first found a packet).
+  // While the reader keeps up with the queue, reads poll before reading: poll + read instead of
+  // read (empty) + poll + read. Every 8th read tries reading first to notice a queue that fills up.
+  std::atomic<unsigned> reads_since_empty{0};
 
   DeviceState(int raw_fd, std::error_code& ec) : fd(raw_fd, ec) {}
 };
@@ -395,7 +399,8 @@ namespace {
 // for `events` (if allowed) and tries again. The descriptor is held in use throughout, so a close()
 // from another thread wakes the wait with errc::closed and releases it only after we return.
 template <typename Syscall>
-std::size_t device_io(detail::DeviceState* state, short events, bool wait, std::error_code& ec, Syscall syscall) noexcept {
+std::size_t device_io(detail::DeviceState* state, short events, bool wait, std::error_code& ec, Syscall syscall,
+                      std::atomic<unsigned>* since_empty = nullptr) noexcept {
   if (state == nullptr) {
     ec = errc::closed;
     return 0;
@@ -405,9 +410,22 @@ std::size_t device_io(detail::DeviceState* state, short events, bool wait, std::
     ec = errc::closed;
     return 0;
   }
+  bool waited = false;
+  if (wait && since_empty) {
+    unsigned n = since_empty->load(std::memory_order_relaxed);
+    if (n != 0) {
+      since_empty->store(n + 1, std::memory_order_relaxed);
+      if (n % 8 != 0) {
+        if ((ec = state->fd.wait(events))) return 0;
+        waited = true;
+      }
+    }
+  }
   for (;;) {
     ssize_t n = syscall(state->fd.fd());
     if (n >= 0) {
+      // Found a packet without waiting: the queue is not empty, read first from now on.
+      if (since_empty && wait && !waited) since_empty->store(0, std::memory_order_relaxed);
       ec.clear();
       return static_cast<std::size_t>(n);
     }
@@ -421,7 +439,9 @@ std::size_t device_io(detail::DeviceState* state, short events, bool wait, std::
       ec = errc::not_ready;
       return 0;
     }
+    if (since_empty) since_empty->store(1, std::memory_order_relaxed);
     if ((ec = state->fd.wait(events))) return 0;
+    waited = true;
   }
 }
 
@@ -432,7 +452,8 @@ std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, boo
   // fit, and only a filled probe byte tells us that it did.
   std::byte probe;
   iovec iov[2] = {{buf.data(), buf.size()}, {&probe, 1}};
-  std::size_t got = device_io(state_.get(), POLLIN, wait, ec, [&](int fd) { return ::readv(fd, iov, 2); });
+  auto* since_empty = state_ ? &state_->reads_since_empty : nullptr;
+  std::size_t got = device_io(state_.get(), POLLIN, wait, ec, [&](int fd) { return ::readv(fd, iov, 2); }, since_empty);
   if (!ec && got > buf.size()) {
     ec = errc::jumbo_packet;
     return buf.size();
