@@ -26,58 +26,6 @@ SharedPipe shared_pipe(PipeConfig config = {}) {
   return {std::move(ends.a), std::move(ends.b)};
 }
 
-// Writes packets first..first+count-1 in random batches; returns how many were accepted before
-// an error (closed) stopped it.
-std::uint32_t produce(Tun& end, std::uint32_t first, std::uint32_t count, unsigned seed,
-                      std::size_t max_len = 1400) {
-  std::mt19937 r(seed);
-  std::uint32_t done = 0;
-  while (done < count) {
-    std::vector<std::size_t> lengths(std::min<std::uint32_t>(1 + below(r, 40), count - done));
-    for (auto& l : lengths) l = kMinTestPacket + r() % (max_len - kMinTestPacket + 1);
-    auto res = [&] {
-      OutBatch out(first + done, lengths, 0);
-      return end.write(out.bufs(), 0);
-    }();
-    done += static_cast<std::uint32_t>(res.count);
-    if (res.error) break;
-  }
-  return done;
-}
-
-// Reads until `count` packets arrived or the end reports an error; checks each packet is intact
-// and returns the sequence numbers in arrival order.
-std::vector<std::uint32_t> consume(Tun& end, std::size_t count) {
-  std::vector<std::uint32_t> seqs;
-  TestBatch in(64, 1500);
-  while (seqs.size() < count) {
-    auto got = end.read(in.bufs(), in.sizes, 0);
-    for (std::size_t i = 0; i < got.count; ++i) {
-      auto seq = check_packet(in.packet(i, 0));
-      EXPECT_TRUE(seq.has_value());
-      if (seq) seqs.push_back(*seq);
-    }
-    if (got.error) break;
-  }
-  return seqs;
-}
-
-std::vector<std::uint32_t> iota(std::uint32_t first, std::uint32_t count) {
-  std::vector<std::uint32_t> v(count);
-  for (std::uint32_t i = 0; i < count; ++i) v[i] = first + i;
-  return v;
-}
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 2s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST(Forwarder, RandomBatchesArriveCompleteAndInOrderAndAreCounted) {
@@ -87,7 +35,7 @@ TEST(Forwarder, RandomBatchesArriveCompleteAndInOrderAndAreCounted) {
     auto out = shared_pipe({.batch_size = 64, .capacity = 1 + rng() % 128});
     Forwarder fwd(in.b, out.a, {.batch_size = rng() % 3 == 0 ? 0 : 1 + rng() % 100});
     constexpr std::uint32_t kCount = 5000;
-    auto producer = std::async(std::launch::async, produce, std::ref(*in.a), 0, kCount, round, 1400);
+    auto producer = std::async(std::launch::async, produce, std::ref(*in.a), 0, kCount, round, 1400, 40u);
     auto seqs = consume(*out.b, kCount);
     EXPECT_EQ(producer.get(), kCount);
     EXPECT_EQ(seqs, iota(0, kCount)) << "round " << round;
@@ -114,7 +62,7 @@ TEST(Forwarder, HonoursBothEndsOffsetsWithoutCopying) {
   auto in = shared_pipe({.min_read_offset = 10});
   auto out = shared_pipe({.min_write_offset = 14});
   Forwarder fwd(in.b, out.a);
-  auto producer = std::async(std::launch::async, produce, std::ref(*in.a), 0, 1000, 7, 1400);
+  auto producer = std::async(std::launch::async, produce, std::ref(*in.a), 0, 1000, 7, 1400, 40u);
   EXPECT_EQ(consume(*out.b, 1000), iota(0, 1000));
   EXPECT_EQ(producer.get(), 1000u);
   EXPECT_EQ(fwd.stats().errors, 0u);
@@ -160,7 +108,7 @@ TEST(Forwarder, SwappingTheDestinationDeliversEveryPacketOnceToOneOrTheOther) {
     auto out2 = shared_pipe({.capacity = 32});
     Forwarder fwd(in.b, out1.a);
     constexpr std::uint32_t kCount = 4000;
-    auto producer = std::async(std::launch::async, produce, std::ref(*in.a), 0, kCount, round, 1400);
+    auto producer = std::async(std::launch::async, produce, std::ref(*in.a), 0, kCount, round, 1400, 40u);
     // Each consumer reads until its pipe is closed and drained (or it has everything).
     auto c1 = std::async(std::launch::async, [&] { return consume(*out1.b, kCount); });
     auto c2 = std::async(std::launch::async, [&] { return consume(*out2.b, kCount); });
@@ -320,7 +268,7 @@ TEST(Forwarder, EndsCanBeReplacedRepeatedlyWhileTrafficFlows) {
     consumers.push_back(std::async(std::launch::async, [&o] { return consume(*o.b, SIZE_MAX); }));
   }
   Forwarder fwd(in.b, outs[0].a);
-  auto producer = std::async(std::launch::async, produce, std::ref(*in.a), 0, kCount, 5, 300);
+  auto producer = std::async(std::launch::async, produce, std::ref(*in.a), 0, kCount, 5, 300, 40u);
   for (std::size_t i = 1; i < outs.size(); ++i) {
     std::this_thread::sleep_for(2ms);
     fwd.set_destination(outs[i].a);

@@ -3,12 +3,18 @@
 // mixed up or duplicated. Shared by the channel/pipe/forwarder/stream tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
 #include <span>
+#include <thread>
 #include <vector>
+
+#include "tuntap/tun.hpp"
 
 namespace tuntap::test {
 
@@ -102,5 +108,56 @@ struct OutBatch {
     return std::span<const std::span<std::byte>>(spans).subspan(i);
   }
 };
+
+// Writes packets first..first+count-1 in random batches (1..max_batch packets of
+// kMinTestPacket..max_len bytes); returns how many were accepted before an error stopped it.
+inline std::uint32_t produce(Tun& end, std::uint32_t first, std::uint32_t count, unsigned seed,
+                             std::size_t max_len = 1400, std::uint32_t max_batch = 40) {
+  std::mt19937 r(seed);
+  std::uint32_t done = 0;
+  while (done < count) {
+    std::vector<std::size_t> lengths(std::min<std::uint32_t>(1 + below(r, max_batch), count - done));
+    for (auto& l : lengths) l = kMinTestPacket + r() % (max_len - kMinTestPacket + 1);
+    OutBatch out(first + done, lengths, 0);
+    auto res = end.write(out.bufs(), 0);
+    done += static_cast<std::uint32_t>(res.count);
+    if (res.error) break;
+  }
+  return done;
+}
+
+// Reads until `count` packets arrived or the end reports an error; checks each packet is intact
+// and returns the sequence numbers in arrival order.
+inline std::vector<std::uint32_t> consume(Tun& end, std::size_t count) {
+  std::vector<std::uint32_t> seqs;
+  TestBatch in(64, 1500);
+  while (seqs.size() < count) {
+    auto got = end.read(in.bufs(), in.sizes, 0);
+    for (std::size_t i = 0; i < got.count; ++i) {
+      auto seq = check_packet(in.packet(i, 0));
+      EXPECT_TRUE(seq.has_value());
+      if (seq) seqs.push_back(*seq);
+    }
+    if (got.error) break;
+  }
+  return seqs;
+}
+
+inline std::vector<std::uint32_t> iota(std::uint32_t first, std::uint32_t count) {
+  std::vector<std::uint32_t> v(count);
+  for (std::uint32_t i = 0; i < count; ++i) v[i] = first + i;
+  return v;
+}
+
+// Polls pred every millisecond until it holds or the limit passes.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(2)) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 }  // namespace tuntap::test

@@ -27,50 +27,12 @@ struct Side {
   std::shared_ptr<PipeEnd> joined;
 };
 
+// Random batches of up to 32 packets of kMinTestPacket..kMinTestPacket+999 bytes.
 std::uint32_t send(Tun& end, std::uint32_t first, std::uint32_t count, unsigned seed) {
-  std::mt19937 r(seed);
-  std::uint32_t done = 0;
-  while (done < count) {
-    std::vector<std::size_t> lengths(std::min<std::uint32_t>(1 + below(r, 32), count - done));
-    for (auto& l : lengths) l = kMinTestPacket + r() % 1000;
-    OutBatch out(first + done, lengths, 0);
-    auto res = end.write(out.bufs(), 0);
-    done += static_cast<std::uint32_t>(res.count);
-    if (res.error) break;
-  }
-  return done;
+  return produce(end, first, count, seed, kMinTestPacket + 999, 32);
 }
 
-std::vector<std::uint32_t> receive(Tun& end, std::size_t count) {
-  std::vector<std::uint32_t> seqs;
-  TestBatch in(64, 1500);
-  while (seqs.size() < count) {
-    auto got = end.read(in.bufs(), in.sizes, 0);
-    for (std::size_t i = 0; i < got.count; ++i) {
-      auto seq = check_packet(in.packet(i, 0));
-      EXPECT_TRUE(seq.has_value());
-      if (seq) seqs.push_back(*seq);
-    }
-    if (got.error) break;
-  }
-  return seqs;
-}
-
-std::vector<std::uint32_t> iota(std::uint32_t first, std::uint32_t count) {
-  std::vector<std::uint32_t> v(count);
-  for (std::uint32_t i = 0; i < count; ++i) v[i] = first + i;
-  return v;
-}
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 2s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+std::vector<std::uint32_t> receive(Tun& end, std::size_t count) { return consume(end, count); }
 
 }  // namespace
 
