@@ -7,19 +7,12 @@
 #include <vector>
 
 #include "tuntap/ethernet.hpp"
+#include "packet_vectors.hpp"
 
 using namespace tuntap;
+using namespace tuntap::test;
 
 namespace {
-
-using Bytes = std::vector<std::byte>;
-
-Bytes hex(std::string_view text) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
-    out.push_back(static_cast<std::byte>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
-  return out;
-}
 
 Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes out;
@@ -29,8 +22,6 @@ Bytes cat(std::initializer_list<Bytes> parts) {
 
 // dst 02:00:00:00:00:02, src 02:00:00:00:00:01
 const Bytes macs = hex("020000000002020000000001");
-// The IPv4 UDP packet of packet_test.cpp: 10.0.0.1:1234 > 10.0.0.2:53 "hello".
-const Bytes v4_udp = hex("4500002100014000401126c90a0000010a00000204d20035000da2f868656c6c6f");
 
 }  // namespace
 

@@ -9,35 +9,19 @@
 
 #include "tuntap/ethernet.hpp"
 #include "tuntap/packet_builder.hpp"
+#include "packet_vectors.hpp"
 
 using namespace tuntap;
+using namespace tuntap::test;
 
 namespace {
 
-using Bytes = std::vector<std::byte>;
-
-Bytes hex(std::string_view text) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
-    out.push_back(static_cast<std::byte>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
-  return out;
-}
-
-// Made and checked by an independent tool (Python, then tshark: all checksums good).
-const Bytes v4_icmp_echo = hex(
-    "4500005412344000400114730a0000010a000002080000ea00010002000102030405060708090a0b0c0d0e0f1011121314"
-    "15161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637");
+// Replies made by the same independent tool as the vectors in packet_vectors.hpp.
 const Bytes v4_icmp_reply = hex(
     "4500005412344000400114730a0000020a000001000008ea00010002000102030405060708090a0b0c0d0e0f1011121314"
     "15161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637");
-const Bytes v6_tcp_synack = hex(
-    "6000000000140640fd000000000000000000000000000001fd00000000000000000000000000000201bb15b3000003e800"
-    "0007d15012ffff92a70000");
-const Bytes v4_udp = hex("4500002100014000401126c90a0000010a00000204d20035000da2f868656c6c6f");
 const Bytes v4_tcp_mss = hex(
     "45000031abcd400040060b8bc0a8010ac0a801149c400050010203040a0b0c0d6018721021780000020405b4474554202f");
-const Bytes v6_icmp_echo = hex(
-    "60000000000c3a40fd000000000000000000000000000001fd0000000000000000000000000000028000a6d30007000970696e67");
 const Bytes v6_icmp_reply = hex(
     "60000000000c3a40fd000000000000000000000000000002fd0000000000000000000000000000018100a5d30007000970696e67");
 

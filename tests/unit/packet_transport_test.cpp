@@ -5,38 +5,18 @@
 #include <vector>
 
 #include "tuntap/packet.hpp"
+#include "packet_vectors.hpp"
 
 using namespace tuntap;
+using namespace tuntap::test;
 
 namespace {
-
-using Bytes = std::vector<std::byte>;
-
-Bytes hex(std::string_view text) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
-    out.push_back(static_cast<std::byte>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
-  return out;
-}
 
 void put16(Bytes& b, std::size_t i, unsigned v) {
   b[i] = static_cast<std::byte>(v >> 8);
   b[i + 1] = static_cast<std::byte>(v);
 }
 
-// Known packets made and checked by an independent tool (see packet_test.cpp).
-const Bytes v4_icmp_echo = hex(
-    "4500005412344000400114730a0000010a000002080000ea00010002000102030405060708090a0b0c0d0e0f1011121314"
-    "15161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637");
-const Bytes v6_tcp_synack = hex(
-    "6000000000140640fd000000000000000000000000000001fd00000000000000000000000000000201bb15b3000003e800"
-    "0007d15012ffff92a70000");
-const Bytes v4_udp = hex("4500002100014000401126c90a0000010a00000204d20035000da2f868656c6c6f");
-const Bytes v4_tcp_opts = hex(
-    "46000035abcd400040067682c0a8010ac0a80114940400009c400050010203040a0b0c0d6018721021780000020405b4"
-    "474554202f");
-const Bytes v6_icmp_echo = hex(
-    "60000000000c3a40fd000000000000000000000000000001fd0000000000000000000000000000028000a6d30007000970696e67");
 
 IpPacket parse_ok(const Bytes& b) {
   std::error_code ec;
