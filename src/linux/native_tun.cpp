@@ -141,6 +141,8 @@ std::unique_ptr<NativeTun> NativeTun::open_queue() const {
 
 IoResult NativeTun::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
   if (bufs.empty() || sizes.size() < bufs.size() || offset < min_read_offset()) return {0, errc::invalid_argument};
+  // A super-packet kept from the last call must not outlive close(): after it, reads say closed.
+  if (!impl_->dev.is_open()) return {0, errc::closed};
   if (impl_->offload() && !impl_->virtio()) return impl_->read_split(bufs, sizes, offset);
   return impl_->read_whole(bufs, sizes, offset);
 }

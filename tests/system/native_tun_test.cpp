@@ -1,6 +1,7 @@
 // The native Tun with offloads against the real kernel: two namespaces joined by two TUNs.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -194,6 +195,34 @@ TEST_F(NativeTunTest, StopDuringTrafficEndsBothDirectionsPromptly) {
   EXPECT_EQ(b->write(one, 10).error, errc::closed);
   auto r = transfer.get();
   EXPECT_FALSE(r.intact()) << "the transfer cannot finish once the tunnel is down";
+}
+
+TEST_F(NativeTunTest, SuperPacketKeptForTheNextReadIsNotReturnedAfterClose) {
+  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = "kp0"}));
+  // No IPv6: the kernel would otherwise send solicitations of its own and blur the order of reads.
+  must("sysctl -qw net.ipv6.conf.kp0.disable_ipv6=1 && ip addr add 10.95.0.1/24 dev kp0 && ip link set kp0 up");
+  if (!tun->offload_state().uso) GTEST_FAIL() << "this kernel (6.2+ expected) offers no USO on TUN";
+  int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_in peer{.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = {htonl(0x0a5f0002)}};
+  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&peer), sizeof peer), 0);
+  std::vector<char> data(3000, 'x');
+  ASSERT_EQ(::send(s, data.data(), 100, 0), 100);  // one plain datagram first
+  int gso_size = 1000;
+  ASSERT_EQ(::setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso_size, sizeof gso_size), 0);
+  ASSERT_EQ(::send(s, data.data(), data.size(), 0), 3000);  // then one super-packet of three
+  ::close(s);
+
+  // Room for two: the plain datagram fits, the super-packet does not and is kept for the next call.
+  std::size_t offset = tun->min_read_offset();
+  std::vector<std::vector<std::byte>> storage(2, std::vector<std::byte>(offset + 1500));
+  std::vector<std::span<std::byte>> bufs{storage[0], storage[1]};
+  std::array<std::size_t, 2> sizes{};
+  auto r = tun->read(bufs, sizes, offset);
+  ASSERT_EQ(r.count, 1u) << "the plain datagram alone";
+  EXPECT_EQ(sizes[0], 20u + 8 + 100);
+  tun->close();
+  EXPECT_EQ(tun->read(bufs, sizes, offset).error, errc::closed);
 }
 
 TEST_F(NativeTunTest, EventsReportUpDownAndMtuChangesOfTheDevice) {
