@@ -23,15 +23,16 @@ ClosableFd::ClosableFd(int fd, std::error_code& ec) noexcept : fd_(fd) {
   ec.clear();
 }
 
-ClosableFd::Use::Use(ClosableFd& owner) noexcept : owner_(owner) {
+ClosableFd::Use::Use(ClosableFd& owner, Side side) noexcept
+    : users_(owner.users_[static_cast<int>(side)].count) {
   // seq_cst on both sides (here and in close) so either close() sees this use, or this use sees
   // the close: never a use that slips past a close into a released descriptor.
-  owner_.users_.fetch_add(1);
-  ok_ = !owner_.closed_.load();
+  users_.fetch_add(1);
+  ok_ = !owner.closed_.load();
 }
 
 ClosableFd::Use::~Use() {
-  if (owner_.users_.fetch_sub(1) == 1) owner_.users_.notify_all();
+  if (users_.fetch_sub(1) == 1) users_.notify_all();
 }
 
 std::error_code ClosableFd::wait(short events) noexcept {
@@ -53,7 +54,10 @@ void ClosableFd::close() noexcept {
   closed_.store(true);
   std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
-  for (int users = users_.load(); users != 0; users = users_.load()) users_.wait(users);
+  // A use that starts after closed_ was set sees it and never touches the descriptor, so the
+  // counters can be waited for one after the other.
+  for (auto& users : users_)
+    for (int k = users.count.load(); k != 0; k = users.count.load()) users.count.wait(k);
   ::close(fd());
   ::close(wake_fd_);
   fd_ = -1;

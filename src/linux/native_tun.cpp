@@ -30,22 +30,32 @@ struct NativeTun::Impl {
   Device dev;
   std::unique_ptr<EventQueue> events;  // declared before the monitor: it must outlive it
   LinkMonitor monitor;
-  std::optional<offload::Coalescer> coalescer;
   unsigned tun_flags = 0;
   std::atomic<std::uint64_t> fallbacks{0};
+  // A socket of the device's namespace, opened with it: SIOCGIFMTU finds the device by name in the
+  // socket's namespace, which is not the caller's when the device was opened inside another one.
+  int ioctl_socket = -1;
+
+  ~Impl() {
+    if (ioctl_socket >= 0) ::close(ioctl_socket);
+  }
+
+  // The read side and the write side are used by two threads at once (one forwarding in, one out):
+  // each starts on a cache line of its own so their counters do not bounce between cores.
 
   // Read side (one reader at a time): a super-packet read but not yet split, for lack of buffers.
-  std::vector<std::byte> scratch;
+  alignas(64) std::vector<std::byte> scratch;
   std::size_t pending = 0;
   std::atomic<std::uint64_t> reads{0}, super_packets{0}, packets_read{0};
 
   // Write side (one writer at a time): which packets of the batch are on the wire.
+  alignas(64) std::optional<offload::Coalescer> coalescer;
   std::vector<std::uint8_t> written;
   std::atomic<std::uint64_t> writes{0}, packets_written{0}, coalesced_writes{0};
   std::atomic<int> inject_gso_einval{0};  // testing::fail_next_gso_writes
 
   // mtu() answers from here; refreshed when older than 100 ms.
-  mutable std::atomic<std::size_t> cached_mtu{1500};
+  alignas(64) mutable std::atomic<std::size_t> cached_mtu{1500};
   mutable std::atomic<std::int64_t> mtu_checked{0};
 
   bool offload() const noexcept { return options.offload; }
@@ -90,6 +100,7 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error
                             .persist = options.persist},
                            ec);
   if (ec) return nullptr;
+  impl->ioctl_socket = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);  // -1: mtu() keeps its cache
   if (options.offload) {
     impl->tun_flags = negotiate_offloads(impl->dev, ec);
     if (ec) return nullptr;
@@ -304,14 +315,11 @@ void NativeTun::close() noexcept {
 Device& NativeTun::device() noexcept { return impl_->dev; }
 
 namespace {
-std::size_t query_mtu(const std::string& name) noexcept {
-  int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+std::size_t query_mtu(int sock, const std::string& name) noexcept {
   if (sock < 0) return 0;
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-  int mtu = ::ioctl(sock, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : 0;
-  ::close(sock);
-  return static_cast<std::size_t>(mtu);
+  return ::ioctl(sock, SIOCGIFMTU, &ifr) == 0 ? static_cast<std::size_t>(ifr.ifr_mtu) : 0;
 }
 }  // namespace
 
@@ -323,7 +331,7 @@ std::size_t NativeTun::mtu() const noexcept {
   auto checked = impl_->mtu_checked.load(std::memory_order_relaxed);
   if (now - checked > std::chrono::nanoseconds(std::chrono::milliseconds(100)).count() || checked == 0) {
     impl_->mtu_checked.store(now, std::memory_order_relaxed);
-    if (auto mtu = query_mtu(impl_->dev.name())) impl_->cached_mtu.store(mtu, std::memory_order_relaxed);
+    if (auto mtu = query_mtu(impl_->ioctl_socket, impl_->dev.name())) impl_->cached_mtu.store(mtu, std::memory_order_relaxed);
   }
   return impl_->cached_mtu.load(std::memory_order_relaxed);
 }

@@ -536,7 +536,7 @@ IoResult UdpLink::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t o
   for (auto& b : bufs)
     if (b.size() <= offset) return {0, errc::invalid_argument};
   if (bufs.empty()) return {};
-  detail::ClosableFd::Use use(*s.socket);
+  detail::ClosableFd::Use use(*s.socket, detail::ClosableFd::Side::read);
   if (!use) return {0, errc::closed};
   for (;;) {
     RxTally tally;
@@ -556,7 +556,7 @@ IoResult UdpLink::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t o
 
 IoResult UdpLink::write(Buffers bufs, std::size_t offset) noexcept {
   auto& s = *state_;
-  detail::ClosableFd::Use use(*s.socket);
+  detail::ClosableFd::Use use(*s.socket, detail::ClosableFd::Side::write);
   if (!use) return {0, errc::closed};
   std::size_t done = 0;
   std::uint64_t packets = 0, bytes = 0, gso_sends = 0;

@@ -292,6 +292,62 @@ TEST_F(DeviceTest, PacketLargerThanTheBufferIsJumbo) {
   ping.get();
 }
 
+// Reads of a TUN find a cut packet from its own length (no probe byte): check the edge on both sides,
+// with and without the packet-info header, for IPv4 and IPv6.
+TEST_F(DeviceTest, PacketThatExactlyFillsTheBufferIsWholeAndOneByteMoreIsJumbo) {
+  for (bool pi : {false, true}) {
+    SCOPED_TRACE(pi ? "packet info" : "no packet info");
+    auto dev = Device::open({.name = pi ? "ex1" : "ex0", .packet_info = pi, .non_blocking = true});
+    const std::string name = dev.name();
+    must("sysctl -qw net.ipv6.conf." + name + ".accept_ra=0 net.ipv6.conf." + name + ".router_solicitations=0");
+    must("ip addr add 10.3.0.1/24 dev " + name + " && ip addr add fd00:3::1/64 dev " + name + " nodad");
+    must("ip link set " + name + " up");
+    int s4 = ::socket(AF_INET, SOCK_DGRAM, 0), s6 = ::socket(AF_INET6, SOCK_DGRAM, 0);
+    ASSERT_GE(s4, 0);
+    ASSERT_GE(s6, 0);
+    sockaddr_in to4{.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = {htonl(0x0a030002)}};
+    sockaddr_in6 to6{.sin6_family = AF_INET6, .sin6_port = htons(9)};
+    ::inet_pton(AF_INET6, "fd00:3::2", &to6.sin6_addr);
+    const std::size_t head = pi ? 4 : 0;
+    struct Case {
+      int socket;
+      const sockaddr* to;
+      socklen_t to_len;
+      std::size_t ip_len;  // IP + UDP headers + 300 bytes of payload
+    };
+    for (const auto& c : {Case{s4, reinterpret_cast<const sockaddr*>(&to4), sizeof to4, 20 + 8 + 300},
+                          Case{s6, reinterpret_cast<const sockaddr*>(&to6), sizeof to6, 40 + 8 + 300}}) {
+      for (std::size_t room : {head + c.ip_len, head + c.ip_len - 1}) {
+        SCOPED_TRACE("IP packet of " + std::to_string(c.ip_len) + " bytes, buffer of " + std::to_string(room));
+        std::vector<char> payload(300, 'p');
+        ASSERT_EQ(::sendto(c.socket, payload.data(), payload.size(), 0, c.to, c.to_len), 300);
+        std::vector<std::byte> buf(room);
+        PacketRead r;
+        for (int i = 0; i < 200; ++i) {  // skip the kernel's own chatter (MLD reports...)
+          r = dev.read_packet(buf);
+          if (r.error == errc::not_ready) {
+            std::this_thread::sleep_for(5ms);
+            continue;
+          }
+          const bool ours = r.data.size() >= 10 &&
+                            (std::to_integer<int>(r.data[0]) >> 4 == 4 ? std::to_integer<int>(r.data[9]) == 17
+                                                                       : std::to_integer<int>(r.data[6]) == 17);
+          if (ours) break;
+        }
+        if (room == head + c.ip_len) {
+          EXPECT_FALSE(r.error) << r.error.message();
+          EXPECT_EQ(r.data.size(), c.ip_len);
+        } else {
+          EXPECT_EQ(r.error, errc::jumbo_packet);
+          EXPECT_EQ(r.data.size(), c.ip_len - 1) << "the part that fit is handed back";
+        }
+      }
+    }
+    ::close(s4);
+    ::close(s6);
+  }
+}
+
 TEST_F(DeviceTest, NonBlockingReadWithNothingQueuedIsNotReady) {
   auto dev = Device::open({.name = "nb0", .non_blocking = true});
   EXPECT_TRUE(dev.non_blocking());

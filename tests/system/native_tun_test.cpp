@@ -225,6 +225,18 @@ TEST_F(NativeTunTest, SuperPacketKeptForTheNextReadIsNotReturnedAfterClose) {
   EXPECT_EQ(tun->read(bufs, sizes, offset).error, errc::closed);
 }
 
+TEST_F(NativeTunTest, MtuOfADeviceOpenedInAnotherNamespaceFollowsChanges) {
+  // Opened inside host B's namespace; asked from this thread, which is not in it.
+  auto tun = open_in(host_b.name(), {.name = "mt0", .offload = false}, "10.94.0.1/24");
+  EXPECT_EQ(tun->mtu(), 1500u);
+  must("ip netns exec " + host_b.name() + " ip link set mt0 mtu 1280");
+  std::size_t seen = 0;
+  for (auto deadline = std::chrono::steady_clock::now() + 2s;
+       (seen = tun->mtu()) != 1280 && std::chrono::steady_clock::now() < deadline;)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(seen, 1280u) << "mtu() is answered from a cache at most 100 ms old";
+}
+
 TEST_F(NativeTunTest, EventsReportUpDownAndMtuChangesOfTheDevice) {
   auto tun = NativeTun::open({.name = "ev0"});
   auto* events = tun->events();
