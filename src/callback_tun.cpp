@@ -17,7 +17,7 @@ std::shared_ptr<Tun> require(std::shared_ptr<Tun> inner) {
 }  // namespace
 
 CallbackTun::CallbackTun(std::shared_ptr<Tun> inner, CallbackHooks hooks)
-    : inner_(require(std::move(inner))),
+    : ForwardingTun(require(std::move(inner))),
       hooks_(std::move(hooks)),
       chunk_(std::max(inner_->batch_size(), kMinChunk)),
       read_scratch_(chunk_),

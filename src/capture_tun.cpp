@@ -29,7 +29,7 @@ struct CaptureTun::Splitter {
 
 CaptureTun::CaptureTun(std::unique_ptr<Tun> inner, std::shared_ptr<PcapWriter> reads,
                        std::shared_ptr<PcapWriter> writes, CaptureOptions options)
-    : inner_(std::move(inner)), reads_(std::move(reads)), writes_(std::move(writes)), options_(options) {
+    : ForwardingTun(std::move(inner)), reads_(std::move(reads)), writes_(std::move(writes)), options_(options) {
   if (!inner_) throw Error(errc::invalid_argument, "CaptureTun", "give it a Tun to wrap");
   // Scratch only where super-packets may need splitting.
   if (options_.virtio && !options_.keep_gso) {

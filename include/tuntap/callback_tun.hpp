@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "tuntap/forwarding_tun.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
@@ -70,21 +71,13 @@ struct CallbackStats {
 //    of a jumbo_packet error.
 //  - write: dropped packets are not written but count as consumed: a write that returns count n
 //    has written or dropped exactly the caller's first n packets.
-class CallbackTun final : public Tun {
+class CallbackTun final : public ForwardingTun<std::shared_ptr<Tun>> {
  public:
   CallbackTun(std::shared_ptr<Tun> inner, CallbackHooks hooks);
 
   IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept override;
   IoResult write(Buffers bufs, std::size_t offset) noexcept override;
-  std::size_t batch_size() const noexcept override { return inner_->batch_size(); }
-  std::size_t min_read_offset() const noexcept override { return inner_->min_read_offset(); }
-  std::size_t min_write_offset() const noexcept override { return inner_->min_write_offset(); }
-  std::size_t mtu() const noexcept override { return inner_->mtu(); }
-  std::string_view name() const noexcept override { return inner_->name(); }
-  EventQueue* events() noexcept override { return inner_->events(); }
-  void close() noexcept override { inner_->close(); }
 
-  Tun& inner() const noexcept { return *inner_; }
   CallbackStats stats() const noexcept;
 
  private:
@@ -97,7 +90,6 @@ class CallbackTun final : public Tun {
     std::vector<std::size_t> origin;          // write: caller index of each surviving packet
   };
 
-  std::shared_ptr<Tun> inner_;
   CallbackHooks hooks_;
   std::size_t chunk_;
   Scratch read_scratch_;   // used only by the reading thread

@@ -27,6 +27,7 @@
 #include <memory>
 #include <string_view>
 
+#include "tuntap/forwarding_tun.hpp"
 #include "tuntap/pcap.hpp"
 #include "tuntap/tun.hpp"
 
@@ -48,7 +49,7 @@ struct CaptureStats {
   std::uint64_t unsent = 0;          // recorded writes the wrapped Tun then did not take
 };
 
-class CaptureTun final : public Tun {
+class CaptureTun final : public ForwardingTun<std::unique_ptr<Tun>> {
  public:
   // Records reads to `reads` and writes to `writes` (either may be null: that side is not recorded;
   // both may be the same writer). Throws tuntap::Error (invalid_argument) if inner is null.
@@ -62,15 +63,7 @@ class CaptureTun final : public Tun {
 
   IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept override;
   IoResult write(Buffers bufs, std::size_t offset) noexcept override;
-  std::size_t batch_size() const noexcept override { return inner_->batch_size(); }
-  std::size_t min_read_offset() const noexcept override { return inner_->min_read_offset(); }
-  std::size_t min_write_offset() const noexcept override { return inner_->min_write_offset(); }
-  std::size_t mtu() const noexcept override { return inner_->mtu(); }
-  std::string_view name() const noexcept override { return inner_->name(); }
-  EventQueue* events() noexcept override { return inner_->events(); }
-  void close() noexcept override { inner_->close(); }
 
-  Tun& inner() noexcept { return *inner_; }
   CaptureStats stats() const noexcept;
 
   // Scratch for splitting one super-packet (one per direction: a reader and a writer may run at
@@ -81,7 +74,6 @@ class CaptureTun final : public Tun {
   void record(PcapWriter* writer, Splitter* splitter, Buffers bufs, const std::size_t* sizes,
               std::size_t count, std::size_t offset) noexcept;
 
-  std::unique_ptr<Tun> inner_;
   std::shared_ptr<PcapWriter> reads_;
   std::shared_ptr<PcapWriter> writes_;
   CaptureOptions options_;

@@ -1,0 +1,34 @@
+// The base of wrappers that change only what crosses read and write (CallbackTun, CaptureTun):
+// everything else passes straight through to the wrapped Tun.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
+#include "tuntap/tun.hpp"
+
+namespace tuntap {
+
+// Holder owns the wrapped Tun: std::shared_ptr<Tun> when the caller keeps a handle of its own,
+// std::unique_ptr<Tun> when the wrapper is the only owner.
+template <typename Holder>
+class ForwardingTun : public Tun {
+ public:
+  std::size_t batch_size() const noexcept override { return inner_->batch_size(); }
+  std::size_t min_read_offset() const noexcept override { return inner_->min_read_offset(); }
+  std::size_t min_write_offset() const noexcept override { return inner_->min_write_offset(); }
+  std::size_t mtu() const noexcept override { return inner_->mtu(); }
+  std::string_view name() const noexcept override { return inner_->name(); }
+  EventQueue* events() noexcept override { return inner_->events(); }
+  void close() noexcept override { inner_->close(); }
+
+  Tun& inner() const noexcept { return *inner_; }
+
+ protected:
+  explicit ForwardingTun(Holder inner) noexcept : inner_(std::move(inner)) {}
+
+  Holder inner_;
+};
+
+}  // namespace tuntap
