@@ -201,21 +201,24 @@ void Forwarder::run() noexcept {
       }
       held_begin_ = 0;
       held_end_ = result.count;
-      if (!result.error) continue;
-      if (end_is_gone(result.error)) {
-        if (result.error != errc::closed) errors_.fetch_add(1, std::memory_order_relaxed);
-        dead_source = source_generation;
-        source.reset();  // let go of it now; a replacement bumps the generation anyway
-        source_generation = kNone;
-      } else if (result.error == errc::not_ready) {
-        if (result.count == 0) pause(kRetryPause);
-      } else {
-        errors_.fetch_add(1, std::memory_order_relaxed);
-        // A jumbo read consumed one packet it could not deliver whole.
-        if (result.error == errc::jumbo_packet) drops_.fetch_add(1, std::memory_order_relaxed);
-        if (result.count == 0) pause(kRetryPause);
+      if (result.error) {
+        if (end_is_gone(result.error)) {
+          if (result.error != errc::closed) errors_.fetch_add(1, std::memory_order_relaxed);
+          dead_source = source_generation;
+          source.reset();  // let go of it now; a replacement bumps the generation anyway
+          source_generation = kNone;
+        } else if (result.error == errc::not_ready) {
+          if (result.count == 0) pause(kRetryPause);
+        } else {
+          errors_.fetch_add(1, std::memory_order_relaxed);
+          // A jumbo read consumed one packet it could not deliver whole.
+          if (result.error == errc::jumbo_packet) drops_.fetch_add(1, std::memory_order_relaxed);
+          if (result.count == 0) pause(kRetryPause);
+        }
+        continue;  // packets read before the error are written next time round
       }
-      continue;
+      // Write what was read at once: both ends were current a moment ago, and going round the loop
+      // first would only take the lock again (a swap since then is seen at the next batch).
     }
 
     if (destination->min_write_offset() > offset_) shift_held(destination->min_write_offset());
