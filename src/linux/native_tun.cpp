@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <vector>
 
@@ -327,9 +328,13 @@ std::size_t query_mtu(int sock, const std::string& name) noexcept {
 // most 100 ms old instead of three system calls each time.
 std::size_t NativeTun::mtu() const noexcept {
   if (impl_->virtio()) return hdr_len + 65535;
-  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  // The coarse clock (a few ms of resolution) is plenty for a 100 ms cache and costs a few ns, not
+  // the tens of a precise read: forwarders call this once per batch, a batch can be one packet.
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  const std::int64_t now = std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
   auto checked = impl_->mtu_checked.load(std::memory_order_relaxed);
-  if (now - checked > std::chrono::nanoseconds(std::chrono::milliseconds(100)).count() || checked == 0) {
+  if (now - checked > std::int64_t{100'000'000} || checked == 0) {
     impl_->mtu_checked.store(now, std::memory_order_relaxed);
     if (auto mtu = query_mtu(impl_->ioctl_socket, impl_->dev.name())) impl_->cached_mtu.store(mtu, std::memory_order_relaxed);
   }
