@@ -170,8 +170,10 @@ IoResult NativeTun::Impl::read_whole(Buffers bufs, std::span<std::size_t> sizes,
     std::error_code ec;
     auto target = bufs[count].subspan(offset);
     std::size_t n = count == 0 ? dev.read(target, ec) : dev.try_read(target, ec);
-    if (ec == errc::not_ready && count > 0) break;
-    if (ec) return {count, ec};
+    if (ec) {  // tested first: comparing with a named code costs calls, success is the common case
+      if (count > 0 && ec == errc::not_ready) break;
+      return {count, ec};
+    }
     reads.fetch_add(1, std::memory_order_relaxed);
     sizes[count++] = n;
   }
@@ -185,8 +187,7 @@ IoResult NativeTun::Impl::read_split(Buffers bufs, std::span<std::size_t> sizes,
   while (count < bufs.size()) {
     if (pending == 0) {
       std::size_t n = count == 0 ? dev.read(scratch, ec) : dev.try_read(scratch, ec);
-      if (ec == errc::not_ready && count > 0) break;
-      if (ec) break;
+      if (ec) break;  // not_ready after some packets is cleared below
       reads.fetch_add(1, std::memory_order_relaxed);
       if (n < hdr_len) {
         ec = errc::short_read;
@@ -214,7 +215,7 @@ IoResult NativeTun::Impl::read_split(Buffers bufs, std::span<std::size_t> sizes,
     count += k;
   }
   packets_read.fetch_add(count, std::memory_order_relaxed);
-  if (ec == errc::not_ready && count > 0) ec.clear();
+  if (ec && count > 0 && ec == errc::not_ready) ec.clear();
   return {count, ec};
 }
 
