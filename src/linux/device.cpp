@@ -56,6 +56,16 @@ std::uint16_t load_be16(const std::byte* p) noexcept {
   return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) | std::to_integer<unsigned>(p[1]));
 }
 
+// The length an IP packet says it has (IPv4 total length, IPv6 header plus payload length), or 0
+// when the bytes are not IP or too few to hold that field.
+std::size_t declared_ip_length(std::span<const std::byte> p) noexcept {
+  if (p.empty()) return 0;
+  const unsigned version = std::to_integer<unsigned>(p[0]) >> 4;
+  if (version == 4 && p.size() >= 4) return load_be16(&p[2]);
+  if (version == 6 && p.size() >= 6) return std::size_t{40} + load_be16(&p[4]);
+  return 0;
+}
+
 // Checks a requested name the way the kernel will, so a bad one gets a clear error up front.
 std::error_code check_name(const std::string& name, Context& ctx) {
   if (name.empty()) return {};
@@ -465,11 +475,8 @@ bool tun_read_was_cut(std::span<const std::byte> got, bool packet_info, std::siz
   }
   head += vnet_hdr_size;
   if (got.size() <= head) return false;
-  auto ip = got.subspan(head);
-  const unsigned version = std::to_integer<unsigned>(ip[0]) >> 4;
-  if (version == 4 && ip.size() >= 4) return load_be16(&ip[2]) > ip.size();
-  if (version == 6 && ip.size() >= 6) return std::size_t{40} + load_be16(&ip[4]) > ip.size();
-  return false;  // not IP, or too short to say: reported as it came
+  // Not IP, or too short to say (declared length 0): reported as it came.
+  return declared_ip_length(got.subspan(head)) > got.size() - head;
 }
 
 }  // namespace
@@ -534,16 +541,13 @@ std::error_code check_ip(std::span<const std::byte> p, std::uint16_t& protocol) 
   if (version == 4) {
     if (protocol == 0) protocol = ethertype_ipv4;
     if (p.size() < 20) return errc::short_read;
-    if (load_be16(&p[2]) > p.size()) return errc::truncated_packet;
-    return {};
-  }
-  if (version == 6) {
+  } else if (version == 6) {
     if (protocol == 0) protocol = ethertype_ipv6;
     if (p.size() < 40) return errc::short_read;
-    if (std::size_t{40} + load_be16(&p[4]) > p.size()) return errc::truncated_packet;
-    return {};
+  } else {
+    return errc::not_ip_packet;
   }
-  return errc::not_ip_packet;
+  return declared_ip_length(p) > p.size() ? errc::truncated_packet : std::error_code{};
 }
 
 }  // namespace
