@@ -6,6 +6,7 @@
 # All in one run, alternating scenarios round by round; prints medians and ratios to (a) and (b).
 #
 #   bench/run.sh [BUILD_DIR] [ROUNDS] [SECONDS]      (as root; e.g. bench/run.sh build 3 5)
+# SCENARIOS and KINDS (space-separated) pick a subset, e.g. SCENARIOS="veth passthrough" KINDS=tcp.
 set -euo pipefail
 build=${1:-build}; rounds=${2:-3}; secs=${3:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,8 +85,8 @@ except Exception:
 ' "$kind" <<<"$out"
 }
 
-scenarios=(veth naive naive-offload off split passthrough)
-kinds=(tcp udp1400 udp64)
+read -r -a scenarios <<<"${SCENARIOS:-veth naive naive-offload off split passthrough}"
+read -r -a kinds <<<"${KINDS:-tcp udp1400 udp64}"
 declare -A results
 fresh_namespaces
 for r in $(seq "$rounds"); do
