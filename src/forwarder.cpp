@@ -8,6 +8,8 @@
 #include <system_error>
 #include <utility>
 
+#include "single_writer.hpp"
+
 namespace tuntap {
 namespace {
 
@@ -45,6 +47,7 @@ std::shared_ptr<Tun> Forwarder::exchange_source(std::shared_ptr<Tun> source) {
     std::lock_guard lock(mutex_);
     old = std::exchange(source_, std::move(source));
     ++source_generation_;
+    changes_.fetch_add(1);
   }
   changed_.notify_all();
   return old;
@@ -56,6 +59,7 @@ std::shared_ptr<Tun> Forwarder::exchange_destination(std::shared_ptr<Tun> destin
     std::lock_guard lock(mutex_);
     old = std::exchange(destination_, std::move(destination));
     ++destination_generation_;
+    changes_.fetch_add(1);
   }
   changed_.notify_all();
   return old;
@@ -90,6 +94,7 @@ void Forwarder::stop() noexcept {
   {
     std::lock_guard lock(mutex_);
     stop_ = true;
+    changes_.fetch_add(1);
     source = source_;
     destination = destination_;
   }
@@ -148,7 +153,7 @@ void Forwarder::shift_held(std::size_t new_offset) noexcept {
     std::byte* data = write_spans_[i].data();
     std::size_t length = write_spans_[i].size() - offset_;
     if (new_offset + length > buffer_size_) {
-      drops_.fetch_add(1, std::memory_order_relaxed);
+      detail::bump(drops_);
       continue;
     }
     std::memmove(data + new_offset, data + offset_, length);
@@ -163,9 +168,13 @@ void Forwarder::run() noexcept {
   std::uint64_t source_generation = kNone, destination_generation = kNone;
   std::uint64_t dead_source = kNone, dead_destination = kNone;  // generations seen closed
 
+  std::uint64_t seen_changes = kNone;
+
   for (;;) {
     const bool reading = held_begin_ == held_end_;
-    {
+    // The ends in hand are current and usable: go on without the lock.
+    const bool ready = destination && (source || !reading) && changes_.load() == seen_changes;
+    if (!ready) {
       std::unique_lock lock(mutex_);
       changed_.wait(lock, [&] {
         if (stop_) return true;
@@ -175,6 +184,7 @@ void Forwarder::run() noexcept {
         return have_destination && (have_source || !reading);
       });
       if (stop_) break;
+      seen_changes = changes_.load();
       if (source_generation != source_generation_) {
         source = source_;
         source_generation = source_generation_;
@@ -190,7 +200,7 @@ void Forwarder::run() noexcept {
       batch = std::clamp<std::size_t>(batch, 1, kMaxBatch);
       std::size_t offset = std::max(source->min_read_offset(), destination->min_write_offset());
       if (!ensure_buffers(offset + source->mtu() + kSpareHeadroom, batch)) {
-        errors_.fetch_add(1, std::memory_order_relaxed);
+        detail::bump(errors_);
         pause(kRetryPause);
         continue;
       }
@@ -203,16 +213,16 @@ void Forwarder::run() noexcept {
       held_end_ = result.count;
       if (result.error) {
         if (end_is_gone(result.error)) {
-          if (result.error != errc::closed) errors_.fetch_add(1, std::memory_order_relaxed);
+          if (result.error != errc::closed) detail::bump(errors_);
           dead_source = source_generation;
           source.reset();  // let go of it now; a replacement bumps the generation anyway
           source_generation = kNone;
         } else if (result.error == errc::not_ready) {
           if (result.count == 0) pause(kRetryPause);
         } else {
-          errors_.fetch_add(1, std::memory_order_relaxed);
+          detail::bump(errors_);
           // A jumbo read consumed one packet it could not deliver whole.
-          if (result.error == errc::jumbo_packet) drops_.fetch_add(1, std::memory_order_relaxed);
+          if (result.error == errc::jumbo_packet) detail::bump(drops_);
           if (result.count == 0) pause(kRetryPause);
         }
         continue;  // packets read before the error are written next time round
@@ -228,12 +238,12 @@ void Forwarder::run() noexcept {
     std::size_t written = std::min(result.count, held.size());
     std::uint64_t bytes = 0;
     for (std::size_t i = 0; i < written; ++i) bytes += held[i].size() - offset_;
-    packets_.fetch_add(written, std::memory_order_relaxed);
-    bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    detail::bump(packets_, written);
+    detail::bump(bytes_, bytes);
     held_begin_ += written;
     if (!result.error) continue;
     if (end_is_gone(result.error)) {
-      if (result.error != errc::closed) errors_.fetch_add(1, std::memory_order_relaxed);
+      if (result.error != errc::closed) detail::bump(errors_);
       dead_destination = destination_generation;
       destination.reset();
       destination_generation = kNone;
@@ -241,14 +251,14 @@ void Forwarder::run() noexcept {
       pause(kRetryPause);  // the destination is full: try the same packets again
     } else {
       // The destination refused the packet at held_begin_ (too big, not IP, ...): drop it.
-      errors_.fetch_add(1, std::memory_order_relaxed);
+      detail::bump(errors_);
       if (held_begin_ < held_end_) {
         ++held_begin_;
-        drops_.fetch_add(1, std::memory_order_relaxed);
+        detail::bump(drops_);
       }
     }
   }
-  drops_.fetch_add(held_end_ - held_begin_, std::memory_order_relaxed);
+  detail::bump(drops_, held_end_ - held_begin_);
   held_begin_ = held_end_ = 0;
 }
 

@@ -17,6 +17,7 @@
 #include "tuntap/offload.hpp"
 #include "tuntap/virtio_net.hpp"
 #include "linux/native_tun_testing.hpp"
+#include "single_writer.hpp"
 
 namespace tuntap {
 
@@ -174,10 +175,10 @@ IoResult NativeTun::Impl::read_whole(Buffers bufs, std::span<std::size_t> sizes,
       if (count > 0 && ec == errc::not_ready) break;
       return {count, ec};
     }
-    reads.fetch_add(1, std::memory_order_relaxed);
+    detail::bump(reads);
     sizes[count++] = n;
   }
-  packets_read.fetch_add(count, std::memory_order_relaxed);
+  detail::bump(packets_read, count);
   return {count, {}};
 }
 
@@ -188,7 +189,7 @@ IoResult NativeTun::Impl::read_split(Buffers bufs, std::span<std::size_t> sizes,
     if (pending == 0) {
       std::size_t n = count == 0 ? dev.read(scratch, ec) : dev.try_read(scratch, ec);
       if (ec) break;  // not_ready after some packets is cleared below
-      reads.fetch_add(1, std::memory_order_relaxed);
+      detail::bump(reads);
       if (n < hdr_len) {
         ec = errc::short_read;
         break;
@@ -211,10 +212,10 @@ IoResult NativeTun::Impl::read_split(Buffers bufs, std::span<std::size_t> sizes,
     std::size_t k = offload::split(hdr, packet, bufs.subspan(count), sizes.subspan(count), offset, ec);
     pending = 0;
     if (ec) break;
-    if (hdr.is_gso()) super_packets.fetch_add(1, std::memory_order_relaxed);
+    if (hdr.is_gso()) detail::bump(super_packets);
     count += k;
   }
-  packets_read.fetch_add(count, std::memory_order_relaxed);
+  detail::bump(packets_read, count);
   if (ec && count > 0 && ec == errc::not_ready) ec.clear();
   return {count, ec};
 }
@@ -234,8 +235,8 @@ IoResult NativeTun::Impl::write_each(Buffers bufs, std::size_t offset) noexcept 
     std::error_code ec;
     dev.write(bufs[i].subspan(offset), ec);
     if (ec) return {i, ec};
-    writes.fetch_add(1, std::memory_order_relaxed);
-    packets_written.fetch_add(1, std::memory_order_relaxed);
+    detail::bump(writes);
+    detail::bump(packets_written);
   }
   return {bufs.size(), {}};
 }
@@ -246,8 +247,8 @@ std::error_code NativeTun::Impl::write_single_zero_hdr(std::span<std::byte> buf,
   std::error_code ec;
   dev.write(framed, ec);
   if (!ec) {
-    writes.fetch_add(1, std::memory_order_relaxed);
-    packets_written.fetch_add(1, std::memory_order_relaxed);
+    detail::bump(writes);
+    detail::bump(packets_written);
   }
   return ec;
 }
@@ -273,7 +274,7 @@ IoResult NativeTun::Impl::write_coalesced(Buffers all, std::size_t offset) noexc
         // Some kernels refuse GSO writes they should take: turn that coalescing off for good
         // (UDP first: it is the newer, rarer path), undo the header patches and send the rest of
         // the batch packet by packet. Nothing is lost.
-        fallbacks.fetch_add(1, std::memory_order_relaxed);
+        detail::bump(fallbacks);
         if (w.hdr.gso_kind() == VirtioNetHdr::gso_udp_l4) coalescer->set_udp(false);
         else coalescer->set_tcp(false);
         coalescer->restore();
@@ -292,9 +293,9 @@ IoResult NativeTun::Impl::write_coalesced(Buffers all, std::size_t offset) noexc
       if (ec) return {done_before + prefix, ec};
       for (auto index : w.packets) written[index] = 1;
       prefix = w.complete_prefix;
-      writes.fetch_add(1, std::memory_order_relaxed);
-      packets_written.fetch_add(w.packets.size(), std::memory_order_relaxed);
-      if (w.packets.size() > 1) coalesced_writes.fetch_add(1, std::memory_order_relaxed);
+      detail::bump(writes);
+      detail::bump(packets_written, w.packets.size());
+      if (w.packets.size() > 1) detail::bump(coalesced_writes);
     }
     done_before += bufs.size();
   }

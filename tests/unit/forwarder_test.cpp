@@ -127,6 +127,34 @@ TEST(Forwarder, SwappingTheDestinationDeliversEveryPacketOnceToOneOrTheOther) {
   }
 }
 
+TEST(Forwarder, AnExchangedDestinationIsUsedFromTheNextBatchThoughTheOldOneStaysOpen) {
+  // exchange_destination does not close the old end: no error tells the thread, only the
+  // forwarder's own bookkeeping (the thread skips its lock while nothing has changed).
+  auto in = shared_pipe();
+  auto out1 = shared_pipe();
+  auto out2 = shared_pipe();
+  Forwarder fwd(in.b, out1.a);
+  ASSERT_TRUE(in.a->write(OutBatch(0, {60}, 0).bufs(), 0));
+  ASSERT_TRUE(eventually([&] { return fwd.stats().packets == 1; }));
+  EXPECT_EQ(fwd.exchange_destination(out2.a), out1.a);
+  // The read the thread is already waiting in began with the old destination: that batch may go
+  // there. The one after must not.
+  ASSERT_TRUE(in.a->write(OutBatch(1, {60}, 0).bufs(), 0));
+  ASSERT_TRUE(eventually([&] { return fwd.stats().packets == 2; }));
+  ASSERT_TRUE(in.a->write(OutBatch(2, {60}, 0).bufs(), 0));
+  ASSERT_TRUE(eventually([&] { return fwd.stats().packets == 3; }));
+  EXPECT_FALSE(out1.a->closed());
+  fwd.stop();  // closes out2.a, the current destination
+  out1.a->close();
+  auto first = consume(*out1.b, SIZE_MAX);
+  auto second = consume(*out2.b, SIZE_MAX);
+  ASSERT_FALSE(second.empty());
+  EXPECT_EQ(second.back(), 2u);
+  auto all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  EXPECT_EQ(all, iota(0, 3));
+}
+
 TEST(Forwarder, WithoutADestinationItHoldsBackAndResumesWhenOneIsSet) {
   auto in = shared_pipe({.capacity = 8});
   auto out = shared_pipe();
