@@ -33,8 +33,11 @@ fresh_namespaces() {
 }
 
 # Starts the path of one scenario between the namespaces; leaves its pid (if any) in $path_pid.
+# A scenario NAME@CPUS runs NAME's forwarder under `taskset -c CPUS` (e.g. passthrough@0).
 start_path() {
   path_pid=""
+  local pin=()
+  if [[ $1 == *@* ]]; then pin=(taskset -c "${1#*@}"); set -- "${1%@*}"; fi
   case "$1" in
     veth)
       ip link add va netns "$A" type veth peer name vb netns "$B"
@@ -42,12 +45,12 @@ start_path() {
       ip -n "$A" link set va up; ip -n "$B" link set vb up ;;
     naive|naive-offload)
       local flag=""; [ "$1" = naive-offload ] && flag=--offload
-      "$naive" $flag "$A" ta "$B" tb & path_pid=$!
+      ${pin[@]+"${pin[@]}"} "$naive" $flag "$A" ta "$B" tb & path_pid=$!
       for _ in $(seq 50); do ip -n "$B" link show tb >/dev/null 2>&1 && break; sleep 0.1; done
       ip -n "$A" addr add $ADDR_A/24 dev ta; ip -n "$B" addr add $ADDR_B/24 dev tb
       ip -n "$A" link set ta up; ip -n "$B" link set tb up ;;
     split|passthrough|off)
-      "$tuntap" bridge "$A/ta" "$B/tb" --offload "$1" --addr-a $ADDR_A/24 --addr-b $ADDR_B/24 -q & path_pid=$!
+      ${pin[@]+"${pin[@]}"} "$tuntap" bridge "$A/ta" "$B/tb" --offload "$1" --addr-a $ADDR_A/24 --addr-b $ADDR_B/24 -q & path_pid=$!
       for _ in $(seq 50); do ip -n "$B" link show tb 2>/dev/null | grep -q UP && break; sleep 0.1; done ;;
   esac
   pids+=("$path_pid")
