@@ -1,10 +1,15 @@
 #include "tuntap/forwarder.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <limits>
 #include <new>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -27,15 +32,47 @@ bool end_is_gone(std::error_code ec) noexcept {
   return ec == errc::closed || ec == errc::device_gone;
 }
 
+// Restricts the calling thread to `cpus` (nothing to do when empty).
+std::error_code pin_to(const std::vector<unsigned>& cpus) noexcept {
+  if (cpus.empty()) return {};
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (unsigned cpu : cpus) {
+    if (cpu >= CPU_SETSIZE) return errc::invalid_argument;
+    CPU_SET(cpu, &set);
+  }
+  int err = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  if (err == 0) return {};
+  return err == EINVAL ? make_error_code(errc::invalid_argument) : errno_code(err);
+}
+
+std::string cpu_list(const std::vector<unsigned>& cpus) {
+  std::string out;
+  for (unsigned cpu : cpus) out += (out.empty() ? "" : ",") + std::to_string(cpu);
+  return out;
+}
+
 }  // namespace
 
 Forwarder::Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination,
                      ForwarderConfig config)
     : config_(config), source_(std::move(source)), destination_(std::move(destination)) {
+  std::promise<std::error_code> pinned;
+  auto pin_result = pinned.get_future();
   try {
-    thread_ = std::thread([this] { run(); });
+    // The thread pins itself before it touches an end, so a refused pin leaves the ends untouched.
+    thread_ = std::thread([this, pinned = std::move(pinned)]() mutable {
+      auto ec = pin_to(config_.cpus);
+      pinned.set_value(ec);
+      if (!ec) run();
+    });
   } catch (const std::system_error& e) {
     throw Error(e.code(), "Forwarder: starting its thread");
+  }
+  if (auto ec = pin_result.get()) {
+    thread_.join();
+    throw Error(ec, "Forwarder: pinning its thread to CPUs " + cpu_list(config_.cpus),
+                "each CPU must be online and allowed to this process");
   }
 }
 

@@ -28,6 +28,7 @@ struct BridgeOptions {
   bool json = false;
   std::vector<std::string> addr_a, addr_b;
   std::uint32_t mtu = 0;
+  std::vector<unsigned> cpus;
   CaptureFlags capture;
 };
 
@@ -80,7 +81,7 @@ int run_bridge(const BridgeOptions& o) {
           tuntap::CaptureOptions{.virtio = o.offload == "passthrough", .keep_gso = o.capture.keep_gso}));
       end_a = captures.back();
     }
-    links.push_back(std::make_unique<Point2Point>(end_a, b.queues[i]));
+    links.push_back(std::make_unique<Point2Point>(end_a, b.queues[i], ForwarderConfig{.cpus = o.cpus}));
   }
 
   auto sum = [&links](bool a_to_b) {
@@ -131,6 +132,7 @@ Runner install(CLI::App& app) {
   app.add_option("--addr-a", o->addr_a, "address for A, e.g. 10.0.0.1/24 (repeatable)");
   app.add_option("--addr-b", o->addr_b, "address for B (repeatable)");
   app.add_option("--mtu", o->mtu, "MTU for both devices")->check(CLI::Range(68, 65535));
+  app.add_option("--cpus", o->cpus, "run the forwarding threads only on these CPUs, e.g. 0 or 0,1")->delimiter(',');
   app.add_flag("--quiet,-q", o->quiet, "no rate lines");
   app.add_flag("--json", o->json, "rate lines and summary as JSON on stdout");
   o->capture.add_to(app, true);

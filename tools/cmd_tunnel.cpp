@@ -28,6 +28,7 @@ struct TunnelOptions {
   std::string peer;
   std::string offload = "split";
   std::uint32_t mtu = 0;
+  std::vector<unsigned> cpus;
   bool quiet = false;
   bool json = false;
 };
@@ -107,7 +108,7 @@ int run_tunnel(const TunnelOptions& o) {
   netlink::set_mtu(name, static_cast<std::uint32_t>(inner_mtu));
   for (auto& a : o.addrs) netlink::add_address(name, Prefix::parse(a));
   netlink::set_up(name, true);
-  Point2Point p2p(tun, link);
+  Point2Point p2p(tun, link, ForwarderConfig{.cpus = o.cpus});
   if (!o.quiet)
     fmt::print(stderr,
                "tuntap tunnel: {} (MTU {}) <-> udp {} -> {} (offload {}); not encrypted; Ctrl-C to stop\n", name,
@@ -148,6 +149,7 @@ Runner install(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--mtu", o->mtu, "device MTU (default: the path MTU to the peer minus IP and UDP headers)")
       ->check(CLI::Range(68, 65507));
+  app.add_option("--cpus", o->cpus, "run the forwarding threads only on these CPUs, e.g. 0 or 0,1")->delimiter(',');
   app.add_flag("--quiet,-q", o->quiet, "no status lines");
   app.add_flag("--json", o->json, "status lines and summary as JSON on stdout");
   app.footer("The tunnel does not encrypt or authenticate: use it on networks you trust, or inside one.\n"

@@ -20,6 +20,11 @@ namespace tuntap {
 struct ForwarderConfig {
   // Packets per read: 0 takes the source's batch_size() (capped at 1024).
   std::size_t batch_size = 0;
+  // CPUs the thread may run on; empty: wherever the scheduler puts it. Pinning stops the scheduler
+  // from moving the thread next to the one that wakes it (a sender feeding the source), which on a
+  // small, busy machine costs throughput (docs/benchmarks.md). The constructor throws
+  // tuntap::Error (invalid_argument) if none of them can be used.
+  std::vector<unsigned> cpus;
 };
 
 struct ForwarderStats {

@@ -1,4 +1,5 @@
 // The tuntap command line against the real kernel: dump, bridge and demo as users run them.
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -111,6 +112,36 @@ TEST_F(CliTest, BridgeJoinsTwoNamespacesAndStopsOnSigterm) {
   EXPECT_NE(r.output.find(R"("summary":true)"), std::string::npos) << r.output;
   EXPECT_NE(sh("ip -n " + h1.name() + " link show br1").status, 0) << "devices disappear with the bridge";
   EXPECT_NE(sh("ip -n " + h2.name() + " link show br2").status, 0);
+}
+
+TEST_F(CliTest, BridgeCpusPinsTheForwardingThreadsAndRefusesAMissingCpu) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  int last = -1;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &allowed)) last = cpu;
+  ASSERT_GE(last, 0);
+  const std::string cpu = std::to_string(last);
+  tuntap::test::NamedNetns h1("cli-p1"), h2("cli-p2");
+  tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/pn1 " + h2.name() +
+                               "/pn2 --addr-a 10.3.1.1/24 --addr-b 10.3.1.2/24 -q --cpus " + cpu);
+  ASSERT_TRUE(wait_for_link("pn2", "ip -n " + h2.name()));
+  auto ping = sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.3.1.2"));
+  EXPECT_EQ(ping.status, 0) << ping.output;
+  // The two forwarding threads (one queue pair) are pinned; the main and monitor threads are not.
+  // (The pattern matches the tuntap process only: not its shell, nor the shell running pgrep.)
+  auto pinned = sh("grep -lE '^Cpus_allowed_list:[[:space:]]+" + cpu + "$' /proc/$(pgrep -f '^" + cli + " [b]ridge " +
+                   h1.name() + "/pn1')/task/*/status | wc -l");
+  if (CPU_COUNT(&allowed) > 1) EXPECT_EQ(std::stoi(pinned.output), 2) << pinned.output;
+  else EXPECT_GE(std::stoi(pinned.output), 2) << pinned.output;
+  bridge.signal(SIGTERM);
+  EXPECT_EQ(bridge.wait(5000).status, 0);
+
+  tuntap::test::NamedNetns h3("cli-p3"), h4("cli-p4");
+  auto r = sh(cli + " bridge " + h3.name() + "/pn3 " + h4.name() + "/pn4 -q --cpus 1000");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("pinning its thread to CPUs 1000"), std::string::npos) << r.output;
+  EXPECT_NE(sh("ip -n " + h3.name() + " link show pn3").status, 0) << "nothing left behind";
 }
 
 TEST_F(CliTest, BridgeRefusesAnUnknownNamespaceInOneLine) {

@@ -1,13 +1,16 @@
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "pipe_packets.hpp"
+#include "tuntap/callback_tun.hpp"
 #include "tuntap/forwarder.hpp"
 #include "tuntap/pipe.hpp"
 
@@ -311,4 +314,47 @@ TEST(Forwarder, EndsCanBeReplacedRepeatedlyWhileTrafficFlows) {
   }
   EXPECT_EQ(fwd.stats().drops, 0u);
   EXPECT_EQ(all, iota(0, kCount));
+}
+
+TEST(Forwarder, APinnedThreadRunsOnlyOnItsCpu) {
+  // The last CPU this process may use: on a one-CPU machine the check still holds, it just
+  // cannot tell pinning from no pinning.
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  int last = -1;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &allowed)) last = cpu;
+  ASSERT_GE(last, 0);
+  auto in = shared_pipe({.batch_size = 4});
+  auto out = shared_pipe();
+  std::mutex mutex;
+  std::vector<int> cpus_seen;
+  auto watched = std::make_shared<CallbackTun>(in.b, CallbackHooks{.on_read = [&](PacketBatch&) {
+    std::lock_guard lock(mutex);
+    cpus_seen.push_back(sched_getcpu());
+  }});
+  Forwarder fwd(watched, out.a, {.cpus = {static_cast<unsigned>(last)}});
+  auto producer = std::async(std::launch::async, produce, std::ref(*in.a), 0, 2000, 3, 200, 40u);
+  EXPECT_EQ(consume(*out.b, 2000), iota(0, 2000));
+  EXPECT_EQ(producer.get(), 2000u);
+  fwd.stop();
+  std::lock_guard lock(mutex);
+  ASSERT_FALSE(cpus_seen.empty());
+  for (int cpu : cpus_seen) EXPECT_EQ(cpu, last);
+}
+
+TEST(Forwarder, PinningToNoUsableCpuThrowsAndLeavesTheEndsAlone) {
+  auto in = shared_pipe();
+  auto out = shared_pipe();
+  for (unsigned cpu : {unsigned{CPU_SETSIZE}, unsigned{CPU_SETSIZE} - 1}) {  // beyond the set; (surely) absent
+    try {
+      Forwarder fwd(in.b, out.a, {.cpus = {cpu}});
+      ADD_FAILURE() << "pinned to CPU " << cpu;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), errc::invalid_argument) << e.what();
+      EXPECT_NE(std::string(e.what()).find(std::to_string(cpu)), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_FALSE(in.b->closed());
+  EXPECT_FALSE(out.a->closed());
 }
