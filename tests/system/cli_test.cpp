@@ -1,5 +1,4 @@
 // The tuntap command line against the real kernel: dump, bridge and demo as users run them.
-#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -7,6 +6,7 @@
 #include <future>
 #include <thread>
 
+#include "support/cpus.hpp"
 #include "support/netns.hpp"
 
 using namespace std::chrono_literals;
@@ -115,13 +115,9 @@ TEST_F(CliTest, BridgeJoinsTwoNamespacesAndStopsOnSigterm) {
 }
 
 TEST_F(CliTest, BridgeCpusPinsTheForwardingThreadsAndRefusesAMissingCpu) {
-  cpu_set_t allowed;
-  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
-  int last = -1;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
-    if (CPU_ISSET(cpu, &allowed)) last = cpu;
-  ASSERT_GE(last, 0);
-  const std::string cpu = std::to_string(last);
+  const auto allowed = tuntap::test::allowed_cpus();
+  ASSERT_GE(allowed.last, 0);
+  const std::string cpu = std::to_string(allowed.last);
   tuntap::test::NamedNetns h1("cli-p1"), h2("cli-p2");
   tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/pn1 " + h2.name() +
                                "/pn2 --addr-a 10.3.1.1/24 --addr-b 10.3.1.2/24 -q --cpus " + cpu);
@@ -132,7 +128,7 @@ TEST_F(CliTest, BridgeCpusPinsTheForwardingThreadsAndRefusesAMissingCpu) {
   // (The pattern matches the tuntap process only: not its shell, nor the shell running pgrep.)
   auto pinned = sh("grep -lE '^Cpus_allowed_list:[[:space:]]+" + cpu + "$' /proc/$(pgrep -f '^" + cli + " [b]ridge " +
                    h1.name() + "/pn1')/task/*/status | wc -l");
-  if (CPU_COUNT(&allowed) > 1) EXPECT_EQ(std::stoi(pinned.output), 2) << pinned.output;
+  if (allowed.count > 1) EXPECT_EQ(std::stoi(pinned.output), 2) << pinned.output;
   else EXPECT_GE(std::stoi(pinned.output), 2) << pinned.output;
   bridge.signal(SIGTERM);
   EXPECT_EQ(bridge.wait(5000).status, 0);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pipe_packets.hpp"
+#include "support/cpus.hpp"
 #include "tuntap/callback_tun.hpp"
 #include "tuntap/forwarder.hpp"
 #include "tuntap/pipe.hpp"
@@ -319,11 +320,7 @@ TEST(Forwarder, EndsCanBeReplacedRepeatedlyWhileTrafficFlows) {
 TEST(Forwarder, APinnedThreadRunsOnlyOnItsCpu) {
   // The last CPU this process may use: on a one-CPU machine the check still holds, it just
   // cannot tell pinning from no pinning.
-  cpu_set_t allowed;
-  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
-  int last = -1;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
-    if (CPU_ISSET(cpu, &allowed)) last = cpu;
+  const int last = tuntap::test::allowed_cpus().last;
   ASSERT_GE(last, 0);
   auto in = shared_pipe({.batch_size = 4});
   auto out = shared_pipe();
