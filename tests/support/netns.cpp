@@ -1,5 +1,7 @@
 #include "support/netns.hpp"
 
+#include "support/ci.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -15,11 +17,6 @@
 namespace tuntap::test {
 
 bool privileged() { return ::geteuid() == 0; }
-
-static bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
 
 void NetnsTest::SetUp() {
   if (!privileged()) {
