@@ -123,7 +123,8 @@ Runner install(CLI::App& app) {
   app.add_option("B", o->b, "second device: [NETNS/]NAME")->required();
   app.add_option("--offload", o->offload,
                  "split: read super-packets, split to MTU packets, coalesce on write (a VPN's path);\n"
-                 "passthrough: hand super-packets over whole; off: no offloads")
+                 "passthrough: hand super-packets over whole (runs of plain packets still coalesced);\n"
+                 "off: no offloads")
       ->check(CLI::IsMember({"split", "passthrough", "off"}))
       ->capture_default_str();
   app.add_option("--queues", o->queues, "queues per device (multi-queue), one forwarding pair each")

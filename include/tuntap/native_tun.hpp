@@ -33,7 +33,10 @@ enum class Framing : std::uint8_t {
   // Ordinary IP packets of at most mtu() bytes; offloads are hidden (split on read, coalesced on write).
   packets,
   // Each buffer holds a 10-byte virtio_net_hdr and then a packet that may be a super-packet of up to
-  // 64 KiB: what the kernel exchanges with an IFF_VNET_HDR descriptor, passed through whole.
+  // 64 KiB: what the kernel exchanges with an IFF_VNET_HDR descriptor, passed through whole. On
+  // write, runs of two or more plain packets (no GSO) between super-packets are still coalesced,
+  // as in `packets` framing (their partial checksums finished first); super-packets go out as they
+  // came, and nothing is reordered.
   virtio,
 };
 
@@ -83,6 +86,9 @@ class NativeTun final : public Tun {
   // may sit between them: if a write fails, `count` is the longest prefix of bufs known to be on
   // the wire, and some packets after it may have been sent too (a retry from `count` can repeat
   // them; TCP and most protocols above IP tolerate that, as they tolerate any duplicate).
+  // Coalescing patches headers in place; after a failed write the packets from `count` on are
+  // again packets the kernel takes as the ones passed (patches undone, partial checksums possibly
+  // finished), so a retry from `count` sends what was meant.
   IoResult write(Buffers bufs, std::size_t offset) noexcept override;
   std::size_t batch_size() const noexcept override;
   // 10 bytes of headroom (the virtio-net header) in offload mode, 0 otherwise.

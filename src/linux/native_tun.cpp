@@ -66,6 +66,7 @@ struct NativeTun::Impl {
   IoResult read_split(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
   IoResult read_whole(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
   IoResult write_coalesced(Buffers bufs, std::size_t offset) noexcept;
+  IoResult write_virtio(Buffers bufs, std::size_t offset) noexcept;
   IoResult write_each(Buffers bufs, std::size_t offset) noexcept;
   std::error_code write_single_zero_hdr(std::span<std::byte> buf, std::size_t offset) noexcept;
 };
@@ -106,15 +107,13 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error
   if (options.offload) {
     impl->tun_flags = negotiate_offloads(impl->dev, ec);
     if (ec) return nullptr;
-    if (!impl->virtio()) {
-      impl->scratch.resize(max_read);
-      bool tso = (impl->tun_flags & (tun_offload::tso4 | tun_offload::tso6)) != 0;
-      bool uso = (impl->tun_flags & (tun_offload::uso4 | tun_offload::uso6)) != 0;
-      impl->coalescer.emplace(offload::CoalescerOptions{.max_packets = options.batch_size,
-                                                        .tcp = options.tcp_coalescing && tso,
-                                                        .udp = options.udp_coalescing && uso});
-      impl->written.resize(options.batch_size);
-    }
+    if (!impl->virtio()) impl->scratch.resize(max_read);
+    bool tso = (impl->tun_flags & (tun_offload::tso4 | tun_offload::tso6)) != 0;
+    bool uso = (impl->tun_flags & (tun_offload::uso4 | tun_offload::uso6)) != 0;
+    impl->coalescer.emplace(offload::CoalescerOptions{.max_packets = options.batch_size,
+                                                      .tcp = options.tcp_coalescing && tso,
+                                                      .udp = options.udp_coalescing && uso});
+    impl->written.resize(options.batch_size);
   }
   if (options.watch_events) {
     impl->events = std::make_unique<EventQueue>();
@@ -226,8 +225,64 @@ IoResult NativeTun::write(Buffers bufs, std::size_t offset) noexcept {
   if (offset < min_write_offset()) return {0, errc::invalid_argument};
   for (auto& b : bufs)
     if (b.size() < offset) return {0, errc::invalid_argument};
+  if (impl_->virtio()) return impl_->write_virtio(bufs, offset);
   if (impl_->coalescer) return impl_->write_coalesced(bufs, offset);
   return impl_->write_each(bufs, offset);
+}
+
+namespace {
+
+// True if `framed` (a vnet header, then a packet) holds a packet that is not a super-packet.
+bool is_plain(std::span<const std::byte> framed) noexcept {
+  if (framed.size() <= hdr_len) return false;
+  return !VirtioNetHdr::decode(framed.first<hdr_len>()).is_gso();
+}
+
+// Makes a plain packet read with a vnet header what the coalescer takes: a partial checksum is
+// finished and the header cleared, so the packet is complete whether it is merged or goes alone.
+// False, and nothing changed, if its checksum fields point outside it (the kernel is left to judge).
+bool settle_plain(std::span<std::byte> framed) noexcept {
+  auto hdr = VirtioNetHdr::decode(std::span<const std::byte, hdr_len>(framed.data(), hdr_len));
+  if (hdr.needs_csum() && offload::finish_checksum(framed.subspan(hdr_len), hdr.csum_start, hdr.csum_offset))
+    return false;
+  std::memset(framed.data(), 0, hdr_len);
+  return true;
+}
+
+}  // namespace
+
+// Passthrough: super-packets go out whole, as they came. Runs of two or more plain packets between
+// them go through the coalescer like packets in split mode (a flood of small datagrams becomes a
+// few USO writes); runs are written in order, so no flow is reordered around a super-packet.
+IoResult NativeTun::Impl::write_virtio(Buffers bufs, std::size_t offset) noexcept {
+  const bool coalescing = coalescer->tcp_enabled() || coalescer->udp_enabled();
+  const std::size_t most = coalescer->max_packets();
+  std::size_t i = 0;
+  while (i < bufs.size()) {
+    std::size_t end = i;
+    if (coalescing)
+      while (end < bufs.size() && end - i < most && is_plain(bufs[end].subspan(offset))) ++end;
+    std::size_t settled = i;
+    if (end - i >= 2)
+      while (settled < end && settle_plain(bufs[settled].subspan(offset))) ++settled;
+    if (settled - i >= 2) {
+      auto r = write_coalesced(bufs.subspan(i, settled - i), offset + hdr_len);
+      if (r.error) {
+        // Settled packets had zero headers; a merged write left its header on its first packet.
+        for (std::size_t k = i + r.count; k < settled; ++k) std::memset(bufs[k].data() + offset, 0, hdr_len);
+        return {i + r.count, r.error};
+      }
+      i = settled;
+      continue;
+    }
+    std::error_code ec;
+    dev.write(bufs[i].subspan(offset), ec);
+    if (ec) return {i, ec};
+    detail::bump(writes);
+    detail::bump(packets_written);
+    ++i;
+  }
+  return {bufs.size(), {}};
 }
 
 IoResult NativeTun::Impl::write_each(Buffers bufs, std::size_t offset) noexcept {
@@ -290,7 +345,10 @@ IoResult NativeTun::Impl::write_coalesced(Buffers all, std::size_t offset) noexc
         ec.clear();
         break;
       }
-      if (ec) return {done_before + prefix, ec};
+      if (ec) {
+        coalescer->restore();  // the packets not written go back to their own headers, for a retry
+        return {done_before + prefix, ec};
+      }
       for (auto index : w.packets) written[index] = 1;
       prefix = w.complete_prefix;
       detail::bump(writes);

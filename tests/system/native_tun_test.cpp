@@ -14,9 +14,11 @@
 #include "support/netns.hpp"
 #include "support/packets.hpp"
 #include "traffic.hpp"
+#include "tuntap/checksum.hpp"
 #include "tuntap/events.hpp"
 #include "tuntap/native_tun.hpp"
 #include "tuntap/point_to_point.hpp"
+#include "tuntap/virtio_net.hpp"
 
 using namespace tuntap;
 using namespace std::chrono_literals;
@@ -158,6 +160,133 @@ TEST_F(NativeTunTest, RefusedGsoWriteFallsBackPacketByPacketLosingNothing) {
     EXPECT_EQ(got[0], static_cast<unsigned char>(i)) << "in order";
   }
   ::close(s);
+}
+
+namespace {
+
+// A datagram from 10.93.0.2:9000 to 10.93.0.1:7100 in virtio framing (vnet header, then the
+// packet) whose payload bytes are first, first+1, ... per `gso_size` bytes. With `partial` the UDP
+// checksum holds only the pseudo-header sum and the header says NEEDS_CSUM, as the kernel hands
+// over locally sent datagrams; with gso_size > 0 it is a USO super-packet.
+std::vector<std::byte> framed_datagram(std::size_t payload_len, int first, bool partial, std::uint16_t gso_size = 0,
+                                       std::uint8_t flags = 0) {
+  std::vector<std::byte> payload(payload_len);
+  for (std::size_t i = 0; i < payload_len; ++i)
+    payload[i] = static_cast<std::byte>(first + (gso_size ? i / gso_size : 0));
+  std::vector<std::byte> framed(10 + 28 + payload_len);
+  auto n = test::udp_v4(std::span(framed).subspan(10), 0x0a5d0002, 9000, 0x0a5d0001, 7100, payload);
+  EXPECT_EQ(n, 28 + payload_len);
+  VirtioNetHdr hdr;
+  hdr.flags = flags;
+  if (partial) {
+    auto* udp = framed.data() + 10 + 20;
+    auto sum = pseudo_header(std::span(framed).subspan(10 + 12, 4), std::span(framed).subspan(10 + 16, 4), 17,
+                             static_cast<std::uint32_t>(8 + payload_len))
+                   .sum();
+    udp[6] = static_cast<std::byte>(sum >> 8);
+    udp[7] = static_cast<std::byte>(sum);
+    hdr.flags |= VirtioNetHdr::flag_needs_csum;
+    hdr.csum_start = 20;
+    hdr.csum_offset = 6;
+  }
+  if (gso_size) {
+    hdr.gso_type = VirtioNetHdr::gso_udp_l4;
+    hdr.gso_size = gso_size;
+    hdr.hdr_len = 28;
+  }
+  hdr.encode(std::span(framed).first<10>());
+  return framed;
+}
+
+// A UDP socket on 10.93.0.1:7100 that gives up waiting after a second.
+int bound_receiver() {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in local{AF_INET, htons(7100), {htonl(0x0a5d0001)}, {}};
+  EXPECT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
+  timeval tv{1, 0};
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return s;
+}
+
+// The first payload byte of each datagram that arrives until the socket times out.
+std::vector<int> received_firsts(int s) {
+  std::vector<int> firsts;
+  unsigned char got[4000];
+  while (::recv(s, got, sizeof got, 0) > 0) firsts.push_back(got[0]);
+  return firsts;
+}
+
+}  // namespace
+
+TEST_F(NativeTunTest, PassthroughWriteCoalescesRunsOfPlainPacketsAroundSuperPacketsInOrder) {
+  auto tun = NativeTun::open({.name = "pc0", .framing = Framing::virtio});
+  must("sysctl -qw net.ipv6.conf.pc0.disable_ipv6=1 && ip addr add 10.93.0.1/24 dev pc0 && ip link set pc0 up");
+  if (!tun->offload_state().uso) GTEST_FAIL() << "this kernel (6.2+ expected) offers no USO on TUN";
+  EXPECT_TRUE(tun->offload_state().udp_coalescing);
+  int s = bound_receiver();
+
+  // Four plain datagrams with partial checksums (the fourth longer, so it cannot join the first
+  // three and goes alone, its checksum finished here), a super-packet of three, then three plain
+  // ones with complete checksums (the last marked DATA_VALID, as a forwarded packet may be).
+  std::vector<std::vector<std::byte>> storage;
+  for (int i = 0; i < 4; ++i) storage.push_back(framed_datagram(i < 3 ? 1000 : 1200, i, true));
+  storage.push_back(framed_datagram(3000, 4, true, 1000));
+  storage.push_back(framed_datagram(1000, 7, false));
+  storage.push_back(framed_datagram(1000, 8, false));
+  storage.push_back(framed_datagram(1000, 9, false, 0, VirtioNetHdr::flag_data_valid));
+  std::vector<std::span<std::byte>> bufs(storage.begin(), storage.end());
+
+  auto r = tun->write(bufs, 0);
+  EXPECT_FALSE(r.error) << r.error.message();
+  EXPECT_EQ(r.count, bufs.size());
+  auto stats = tun->stats();
+  EXPECT_EQ(stats.packets_written, 8u);
+  EXPECT_EQ(stats.writes, 4u) << "the plain runs on both sides of the super-packet are merged";
+  EXPECT_EQ(stats.coalesced_writes, 2u);
+  // Every datagram arrives (the receiving stack drops the lone one if its checksum was finished
+  // wrongly), in the order written.
+  EXPECT_EQ(received_firsts(s), (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  ::close(s);
+}
+
+TEST_F(NativeTunTest, PassthroughWriteStopsAtAPlainPacketTheKernelRefusesAndLosesNoOther) {
+  auto tun = NativeTun::open({.name = "pc1", .framing = Framing::virtio});
+  must("sysctl -qw net.ipv6.conf.pc1.disable_ipv6=1 && ip addr add 10.93.0.1/24 dev pc1 && ip link set pc1 up");
+  int s = bound_receiver();
+  std::vector<std::vector<std::byte>> storage;
+  for (int i = 0; i < 4; ++i) storage.push_back(framed_datagram(500, i, true));
+  // The third says its checksum starts past its end: it cannot be finished here, so it goes to the
+  // kernel as it came, and the kernel refuses it.
+  storage[2][7] = std::byte{0x13};  // csum_start 0x1314
+  std::vector<std::span<std::byte>> bufs(storage.begin(), storage.end());
+
+  auto r = tun->write(bufs, 0);
+  EXPECT_EQ(r.error, errc::invalid_argument) << r.error.message();
+  EXPECT_EQ(r.count, 2u) << "the two before it are written";
+  r = tun->write(std::span(bufs).subspan(3), 0);
+  EXPECT_FALSE(r.error) << r.error.message();
+  EXPECT_EQ(r.count, 1u);
+  EXPECT_EQ(received_firsts(s), (std::vector<int>{0, 1, 3}));
+  ::close(s);
+}
+
+TEST_F(NativeTunTest, AFailedCoalescedWriteLeavesEveryPacketAsItWasForARetry) {
+  auto tun = NativeTun::open({.name = "rt0"});
+  if (!tun->offload_state().uso) GTEST_FAIL() << "this kernel (6.2+ expected) offers no USO on TUN";
+  std::vector<std::vector<std::byte>> storage(6, std::vector<std::byte>(10 + 1500));
+  std::vector<std::span<std::byte>> bufs;
+  for (int i = 0; i < 6; ++i) {
+    std::vector<std::byte> payload(1000, static_cast<std::byte>(i));
+    auto n = test::udp_v4(std::span(storage[i]).subspan(10), 0x0a5d0002, 9000, 0x0a5d0001, 7100, payload);
+    bufs.push_back(std::span(storage[i]).first(10 + n));
+  }
+  auto originals = storage;
+  tun->close();  // the merged write is planned (headers patched) and then fails
+  auto r = tun->write(bufs, 10);
+  EXPECT_EQ(r.error, errc::closed);
+  EXPECT_EQ(r.count, 0u);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_TRUE(std::equal(storage[i].begin() + 10, storage[i].end(), originals[i].begin() + 10)) << "packet " << i;
 }
 
 TEST_F(NativeTunTest, PersistentDeviceLeftWithAnotherOffloadMaskIsReopenedCorrectly) {
