@@ -3,7 +3,8 @@
 # naive one-packet-per-syscall TUN forwarder, the floor; (b') the same C loop with offloads on,
 # handing super-packets over whole (`naive-offload`: what any read/write forwarder can reach in
 # passthrough); (c) `tuntap bridge` in each offload mode.
-# All in one run, alternating scenarios round by round; prints medians and ratios to (a) and (b).
+# All in one run, alternating scenarios round by round; prints medians and ratios to (a) and (b),
+# both as ratios of medians and as medians of per-round ratios.
 #
 #   bench/run.sh [BUILD_DIR] [ROUNDS] [SECONDS]      (as root; e.g. bench/run.sh build 3 5)
 # SCENARIOS and KINDS (space-separated) pick a subset, e.g. SCENARIOS="veth passthrough" KINDS=tcp.
@@ -122,4 +123,19 @@ for s in scenarios:
     t, u, v = med(s, "tcp"), med(s, "udp1400"), med(s, "udp64")
     def r(a, b): return f"{a / b:.2f}" if b == b and b > 0 and a == a else "-"
     print(f"| {s} | {t:.2f} | {spread(s, 'tcp')} | {r(t, med('veth','tcp'))} | {r(t, med('naive','tcp'))} | {r(t, med('naive-offload','tcp'))} | {u:.0f} | {r(u, med('naive','udp1400'))} | {v:.0f} | {r(v, med('naive','udp64'))} |")
+
+# The machine's speed drifts during a run; a baseline measured in the same round, minutes apart at
+# most, cancels the drift that a ratio of whole-run medians keeps. Median of the per-round ratios:
+def rounds_of(s, k):
+    return [float(v) for v in raw.get(f"{s}.{k}", "").split()]
+def paired(s, k, base):
+    a, b = rounds_of(s, k), rounds_of(base, k)
+    q = [x / y for x, y in zip(a, b) if x == x and y == y and y > 0]
+    return f"{statistics.median(q):.2f} ({min(q):.2f}-{max(q):.2f})" if q else "-"
+print()
+print("median (min-max) of per-round ratios, each against the baseline of the same round")
+print("| path | TCP x veth | TCP x naive | UDP 1400 B x naive | UDP 64 B x naive |")
+print("|---|---|---|---|---|")
+for s in scenarios:
+    print(f"| {s} | {paired(s, 'tcp', 'veth')} | {paired(s, 'tcp', 'naive')} | {paired(s, 'udp1400', 'naive')} | {paired(s, 'udp64', 'naive')} |")
 PY
