@@ -275,11 +275,7 @@ IoResult NativeTun::Impl::write_virtio(Buffers bufs, std::size_t offset) noexcep
       i = settled;
       continue;
     }
-    std::error_code ec;
-    dev.write(bufs[i].subspan(offset), ec);
-    if (ec) return {i, ec};
-    detail::bump(writes);
-    detail::bump(packets_written);
+    if (auto r = write_each(bufs.subspan(i, 1), offset); r.error) return {i, r.error};
     ++i;
   }
   return {bufs.size(), {}};
