@@ -255,13 +255,12 @@ bool settle_plain(std::span<std::byte> framed) noexcept {
 // them go through the coalescer like packets in split mode (a flood of small datagrams becomes a
 // few USO writes); runs are written in order, so no flow is reordered around a super-packet.
 IoResult NativeTun::Impl::write_virtio(Buffers bufs, std::size_t offset) noexcept {
-  const bool coalescing = coalescer->tcp_enabled() || coalescer->udp_enabled();
+  if (!coalescer->tcp_enabled() && !coalescer->udp_enabled()) return write_each(bufs, offset);
   const std::size_t most = coalescer->max_packets();
   std::size_t i = 0;
   while (i < bufs.size()) {
     std::size_t end = i;
-    if (coalescing)
-      while (end < bufs.size() && end - i < most && is_plain(bufs[end].subspan(offset))) ++end;
+    while (end < bufs.size() && end - i < most && is_plain(bufs[end].subspan(offset))) ++end;
     std::size_t settled = i;
     if (end - i >= 2)
       while (settled < end && settle_plain(bufs[settled].subspan(offset))) ++settled;

@@ -125,43 +125,6 @@ TEST_F(NativeTunTest, WithoutOffloadsPlainPacketsFlow) {
   EXPECT_NE(features.find("tcp-segmentation-offload: off"), std::string::npos) << features;
 }
 
-TEST_F(NativeTunTest, RefusedGsoWriteFallsBackPacketByPacketLosingNothing) {
-  auto tun = NativeTun::open({.name = "fb0"});
-  must("ip addr add 10.98.0.1/24 dev fb0 && ip link set fb0 up");
-  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in local{AF_INET, htons(7000), {htonl(0x0a620001)}, {}};
-  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
-  timeval tv{2, 0};
-  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-
-  // Eight datagrams of one flow, equal sizes: the coalescer merges them (with USO) into one write.
-  constexpr int count = 8;
-  std::vector<std::vector<std::byte>> storage(count, std::vector<std::byte>(10 + 1500));
-  std::vector<std::span<std::byte>> bufs;
-  for (int i = 0; i < count; ++i) {
-    std::vector<std::byte> payload(1000, static_cast<std::byte>(i));
-    auto n = test::udp_v4(std::span(storage[i]).subspan(10), 0x0a620002, 9000, 0x0a620001, 7000, payload);
-    bufs.push_back(std::span(storage[i]).first(10 + n));
-  }
-  bool uso = tun->offload_state().uso;
-  tuntap::testing::fail_next_gso_writes(*tun, 1);
-  auto r = tun->write(bufs, 10);
-  EXPECT_FALSE(r.error) << r.error.message();
-  EXPECT_EQ(r.count, static_cast<std::size_t>(count));
-  if (uso) {
-    EXPECT_EQ(tun->offload_state().gso_write_fallbacks, 1u);
-    EXPECT_FALSE(tun->offload_state().udp_coalescing) << "UDP coalescing goes off after a refused write";
-    EXPECT_TRUE(tun->offload_state().tcp_coalescing) << "TCP coalescing stays";
-  }
-  for (int i = 0; i < count; ++i) {
-    unsigned char got[2000];
-    auto n = ::recv(s, got, sizeof got, 0);
-    ASSERT_EQ(n, 1000) << "datagram " << i;
-    EXPECT_EQ(got[0], static_cast<unsigned char>(i)) << "in order";
-  }
-  ::close(s);
-}
-
 namespace {
 
 // A datagram from 10.93.0.2:9000 to 10.93.0.1:7100 in virtio framing (vnet header, then the
@@ -198,14 +161,22 @@ std::vector<std::byte> framed_datagram(std::size_t payload_len, int first, bool 
   return framed;
 }
 
-// A UDP socket on 10.93.0.1:7100 that gives up waiting after a second.
-int bound_receiver() {
+// A UDP socket on 10.93.0.1:7100 that gives up waiting after `seconds`.
+int bound_receiver(long seconds = 1) {
   int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in local{AF_INET, htons(7100), {htonl(0x0a5d0001)}, {}};
   EXPECT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
-  timeval tv{1, 0};
+  timeval tv{seconds, 0};
   ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return s;
+}
+
+// `count` datagrams of 1000 bytes, datagram i filled with byte i: one flow the coalescer merges.
+// Each buffer is a framed_datagram: 10 bytes of headroom (a zero vnet header), then the packet.
+std::vector<std::vector<std::byte>> equal_datagrams(int count) {
+  std::vector<std::vector<std::byte>> storage;
+  for (int i = 0; i < count; ++i) storage.push_back(framed_datagram(1000, i, false));
+  return storage;
 }
 
 // The first payload byte of each datagram that arrives until the socket times out.
@@ -217,6 +188,34 @@ std::vector<int> received_firsts(int s) {
 }
 
 }  // namespace
+
+TEST_F(NativeTunTest, RefusedGsoWriteFallsBackPacketByPacketLosingNothing) {
+  auto tun = NativeTun::open({.name = "fb0"});
+  must("ip addr add 10.93.0.1/24 dev fb0 && ip link set fb0 up");
+  int s = bound_receiver(2);
+
+  // Eight datagrams of one flow, equal sizes: the coalescer merges them (with USO) into one write.
+  constexpr int count = 8;
+  auto storage = equal_datagrams(count);
+  std::vector<std::span<std::byte>> bufs(storage.begin(), storage.end());
+  bool uso = tun->offload_state().uso;
+  tuntap::testing::fail_next_gso_writes(*tun, 1);
+  auto r = tun->write(bufs, 10);
+  EXPECT_FALSE(r.error) << r.error.message();
+  EXPECT_EQ(r.count, static_cast<std::size_t>(count));
+  if (uso) {
+    EXPECT_EQ(tun->offload_state().gso_write_fallbacks, 1u);
+    EXPECT_FALSE(tun->offload_state().udp_coalescing) << "UDP coalescing goes off after a refused write";
+    EXPECT_TRUE(tun->offload_state().tcp_coalescing) << "TCP coalescing stays";
+  }
+  for (int i = 0; i < count; ++i) {
+    unsigned char got[2000];
+    auto n = ::recv(s, got, sizeof got, 0);
+    ASSERT_EQ(n, 1000) << "datagram " << i;
+    EXPECT_EQ(got[0], static_cast<unsigned char>(i)) << "in order";
+  }
+  ::close(s);
+}
 
 TEST_F(NativeTunTest, PassthroughWriteCoalescesRunsOfPlainPacketsAroundSuperPacketsInOrder) {
   auto tun = NativeTun::open({.name = "pc0", .framing = Framing::virtio});
@@ -273,13 +272,8 @@ TEST_F(NativeTunTest, PassthroughWriteStopsAtAPlainPacketTheKernelRefusesAndLose
 TEST_F(NativeTunTest, AFailedCoalescedWriteLeavesEveryPacketAsItWasForARetry) {
   auto tun = NativeTun::open({.name = "rt0"});
   if (!tun->offload_state().uso) GTEST_FAIL() << "this kernel (6.2+ expected) offers no USO on TUN";
-  std::vector<std::vector<std::byte>> storage(6, std::vector<std::byte>(10 + 1500));
-  std::vector<std::span<std::byte>> bufs;
-  for (int i = 0; i < 6; ++i) {
-    std::vector<std::byte> payload(1000, static_cast<std::byte>(i));
-    auto n = test::udp_v4(std::span(storage[i]).subspan(10), 0x0a5d0002, 9000, 0x0a5d0001, 7100, payload);
-    bufs.push_back(std::span(storage[i]).first(10 + n));
-  }
+  auto storage = equal_datagrams(6);
+  std::vector<std::span<std::byte>> bufs(storage.begin(), storage.end());
   auto originals = storage;
   tun->close();  // the merged write is planned (headers patched) and then fails
   auto r = tun->write(bufs, 10);
