@@ -182,7 +182,10 @@ TEST_F(CliCreate, PointToPointOwnerAndSwitches) {
 
 TEST_F(CliCreate, ANonPersistentDeviceLivesWhileTheCommandRuns) {
   auto pid = lines(must(kCli + " create tt6 --addr 10.6.0.1/24 --up >/dev/null 2>&1 & echo $!")).at(0);
-  ASSERT_TRUE(eventually([] { return sh("ip -j addr show tt6 2>/dev/null | grep -q 10.6.0.1").status == 0; }));
+  // The command adds the address, then brings the device up: wait for both.
+  ASSERT_TRUE(eventually([] {
+    return sh("ip -j addr show tt6 2>/dev/null | grep -q 10.6.0.1 && ip -br link show tt6 | grep -q '[<,]UP[,>]'").status == 0;
+  }));
   // The command holds the device open: carrier on, operationally up.
   auto link = Json::parse(must("ip -j link show tt6"))[0];
   EXPECT_TRUE(link["flags"].contains("LOWER_UP"));
