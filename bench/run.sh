@@ -34,11 +34,13 @@ fresh_namespaces() {
 }
 
 # Starts the path of one scenario between the namespaces; leaves its pid (if any) in $path_pid.
-# A scenario NAME@CPUS runs NAME's forwarder under `taskset -c CPUS` (e.g. passthrough@0).
+# A scenario NAME@CPUS runs NAME's forwarder under `taskset -c CPUS` (e.g. passthrough@0);
+# NAME@any runs the bridge with `--cpus any` (no placement of its own; the default is auto).
 start_path() {
   path_pid=""
-  local pin=()
-  if [[ $1 == *@* ]]; then pin=(taskset -c "${1#*@}"); set -- "${1%@*}"; fi
+  local pin=() place=()
+  if [[ $1 == *@any ]]; then place=(--cpus any); set -- "${1%@*}"
+  elif [[ $1 == *@* ]]; then pin=(taskset -c "${1#*@}"); set -- "${1%@*}"; fi
   case "$1" in
     veth)
       ip link add va netns "$A" type veth peer name vb netns "$B"
@@ -51,7 +53,7 @@ start_path() {
       ip -n "$A" addr add $ADDR_A/24 dev ta; ip -n "$B" addr add $ADDR_B/24 dev tb
       ip -n "$A" link set ta up; ip -n "$B" link set tb up ;;
     split|passthrough|off)
-      ${pin[@]+"${pin[@]}"} "$tuntap" bridge "$A/ta" "$B/tb" --offload "$1" --addr-a $ADDR_A/24 --addr-b $ADDR_B/24 -q & path_pid=$!
+      ${pin[@]+"${pin[@]}"} "$tuntap" bridge "$A/ta" "$B/tb" --offload "$1" --addr-a $ADDR_A/24 --addr-b $ADDR_B/24 -q ${place[@]+"${place[@]}"} & path_pid=$!
       for _ in $(seq 50); do ip -n "$B" link show tb 2>/dev/null | grep -q UP && break; sleep 0.1; done ;;
   esac
   pids+=("$path_pid")

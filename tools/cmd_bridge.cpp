@@ -8,6 +8,7 @@
 
 #include "capture_flags.hpp"
 #include "command.hpp"
+#include "cpu_placement.hpp"
 #include "live_stats.hpp"
 #include "netns_switch.hpp"
 #include "shared_tun.hpp"
@@ -28,7 +29,7 @@ struct BridgeOptions {
   bool json = false;
   std::vector<std::string> addr_a, addr_b;
   std::uint32_t mtu = 0;
-  std::vector<unsigned> cpus;
+  std::string cpus = "auto";
   CaptureFlags capture;
 };
 
@@ -61,8 +62,28 @@ std::string offload_note(const std::string& mode, NativeTun& tun) {
                      s.gso_write_fallbacks ? fmt::format(", {} fallbacks", s.gso_write_fallbacks) : "");
 }
 
+// ", threads on CPU 0": where the forwarding threads were pinned, if anywhere.
+std::string placement_note(const std::vector<std::vector<unsigned>>& placement) {
+  auto list = [](const std::vector<unsigned>& cpus) {
+    std::string out;
+    for (unsigned cpu : cpus) out += (out.empty() ? "" : ",") + std::to_string(cpu);
+    return out;
+  };
+  if (placement.empty() || placement.front().empty()) return "";
+  bool same = true;
+  for (auto& pair : placement) same = same && pair == placement.front();
+  if (same) return fmt::format(", threads on CPU{} {}", placement.front().size() > 1 ? "s" : "", list(placement.front()));
+  std::string per_queue;
+  for (std::size_t i = 0; i < placement.size(); ++i)
+    per_queue += fmt::format("{}queue {} on CPU {}", i ? ", " : "", i, list(placement[i]));
+  return ", threads: " + per_queue;
+}
+
 int run_bridge(const BridgeOptions& o) {
   install_stop_handlers();
+  // Checked before any device exists, so a bad --cpus leaves nothing behind.
+  const auto placement =
+      place_queue_pairs(CpuChoice::parse(o.cpus), o.offload == "passthrough", o.queues, allowed_cpus());
   TunOptions base{.offload = o.offload != "off",
                   .framing = o.offload == "passthrough" ? Framing::virtio : Framing::packets,
                   .multi_queue = o.queues > 1};
@@ -81,7 +102,7 @@ int run_bridge(const BridgeOptions& o) {
           tuntap::CaptureOptions{.virtio = o.offload == "passthrough", .keep_gso = o.capture.keep_gso}));
       end_a = captures.back();
     }
-    links.push_back(std::make_unique<Point2Point>(end_a, b.queues[i], ForwarderConfig{.cpus = o.cpus}));
+    links.push_back(std::make_unique<Point2Point>(end_a, b.queues[i], ForwarderConfig{.cpus = placement[i]}));
   }
 
   auto sum = [&links](bool a_to_b) {
@@ -97,8 +118,8 @@ int run_bridge(const BridgeOptions& o) {
   };
   std::string an(a.queues[0]->name()), bn(b.queues[0]->name());
   if (!o.quiet)
-    fmt::print(stderr, "tuntap bridge: {} <-> {} ({} queue{}, {}); Ctrl-C to stop\n", o.a, o.b, o.queues,
-               o.queues > 1 ? "s" : "", offload_note(o.offload, *a.queues[0]));
+    fmt::print(stderr, "tuntap bridge: {} <-> {} ({} queue{}, {}{}); Ctrl-C to stop\n", o.a, o.b, o.queues,
+               o.queues > 1 ? "s" : "", offload_note(o.offload, *a.queues[0]), placement_note(placement));
   LiveStats stats(o.json ? stdout : stderr, o.json);
   stats.add(an + "->" + bn, [&] { return sum(true); });
   stats.add(bn + "->" + an, [&] { return sum(false); });
@@ -133,7 +154,11 @@ Runner install(CLI::App& app) {
   app.add_option("--addr-a", o->addr_a, "address for A, e.g. 10.0.0.1/24 (repeatable)");
   app.add_option("--addr-b", o->addr_b, "address for B (repeatable)");
   app.add_option("--mtu", o->mtu, "MTU for both devices")->check(CLI::Range(68, 65535));
-  app.add_option("--cpus", o->cpus, "run the forwarding threads only on these CPUs, e.g. 0 or 0,1")->delimiter(',');
+  app.add_option("--cpus", o->cpus,
+                 "where the forwarding threads run: CPU numbers (e.g. 0 or 0,1), any (wherever the\n"
+                 "scheduler puts them), or auto: in passthrough both threads of a queue share one CPU\n"
+                 "(queue i on the i-th CPU allowed), elsewhere any")
+      ->capture_default_str();
   app.add_flag("--quiet,-q", o->quiet, "no rate lines");
   app.add_flag("--json", o->json, "rate lines and summary as JSON on stdout");
   o->capture.add_to(app, true);

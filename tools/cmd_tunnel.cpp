@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "command.hpp"
+#include "cpu_placement.hpp"
 #include "live_stats.hpp"
 #include "signals.hpp"
 #include "tuntap/native_tun.hpp"
@@ -28,7 +29,7 @@ struct TunnelOptions {
   std::string peer;
   std::string offload = "split";
   std::uint32_t mtu = 0;
-  std::vector<unsigned> cpus;
+  std::string cpus = "auto";
   bool quiet = false;
   bool json = false;
 };
@@ -94,6 +95,8 @@ std::size_t path_mtu(const UdpEndpoint& peer) {
 
 int run_tunnel(const TunnelOptions& o) {
   install_stop_handlers();
+  // auto pins nothing here: the tunnel's threads split, coalesce and encapsulate (see cpu_placement.hpp).
+  const auto cpus = place_queue_pairs(CpuChoice::parse(o.cpus), false, 1, allowed_cpus()).front();
   auto peer = parse_endpoint(o.peer, true);
   auto local = parse_endpoint(o.listen, false);
   std::size_t inner_mtu = o.mtu ? o.mtu : udp_inner_mtu(path_mtu(peer), peer.address.family());
@@ -108,7 +111,7 @@ int run_tunnel(const TunnelOptions& o) {
   netlink::set_mtu(name, static_cast<std::uint32_t>(inner_mtu));
   for (auto& a : o.addrs) netlink::add_address(name, Prefix::parse(a));
   netlink::set_up(name, true);
-  Point2Point p2p(tun, link, ForwarderConfig{.cpus = o.cpus});
+  Point2Point p2p(tun, link, ForwarderConfig{.cpus = cpus});
   if (!o.quiet)
     fmt::print(stderr,
                "tuntap tunnel: {} (MTU {}) <-> udp {} -> {} (offload {}); not encrypted; Ctrl-C to stop\n", name,
@@ -149,7 +152,8 @@ Runner install(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--mtu", o->mtu, "device MTU (default: the path MTU to the peer minus IP and UDP headers)")
       ->check(CLI::Range(68, 65507));
-  app.add_option("--cpus", o->cpus, "run the forwarding threads only on these CPUs, e.g. 0 or 0,1")->delimiter(',');
+  app.add_option("--cpus", o->cpus, "where the forwarding threads run: CPU numbers (e.g. 0 or 0,1), or any/auto (no pinning)")
+      ->capture_default_str();
   app.add_flag("--quiet,-q", o->quiet, "no status lines");
   app.add_flag("--json", o->json, "status lines and summary as JSON on stdout");
   app.footer("The tunnel does not encrypt or authenticate: use it on networks you trust, or inside one.\n"

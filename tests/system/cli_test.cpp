@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "support/cpus.hpp"
@@ -32,6 +33,18 @@ std::size_t count_lines_with(const std::string& text, const std::string& needle)
   std::size_t n = 0;
   for (std::size_t pos = 0; (pos = text.find(needle, pos)) != std::string::npos; pos += needle.size()) ++n;
   return n;
+}
+
+// The CPUs each thread of the bridge joining NETNS/NAME may run on (Cpus_allowed_list), one per
+// thread. The pattern matches the tuntap process only: not its shell, nor the shell running pgrep.
+std::vector<std::string> bridge_thread_cpus(const std::string& netns_slash_name) {
+  auto out = sh("for t in /proc/$(pgrep -f '^" + cli + " [b]ridge " + netns_slash_name +
+                " ')/task/*; do awk '/^Cpus_allowed_list:/ {print $2}' $t/status; done");
+  std::vector<std::string> lists;
+  std::istringstream lines(out.output);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) lists.push_back(line);
+  return lists;
 }
 
 }  // namespace
@@ -138,6 +151,50 @@ TEST_F(CliTest, BridgeCpusPinsTheForwardingThreadsAndRefusesAMissingCpu) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("pinning its thread to CPUs 1000"), std::string::npos) << r.output;
   EXPECT_NE(sh("ip -n " + h3.name() + " link show pn3").status, 0) << "nothing left behind";
+}
+
+TEST_F(CliTest, BridgeCpusAutoPutsBothPassthroughThreadsOnTheFirstAllowedCpuAndPinsNothingElse) {
+  const auto allowed = tuntap::test::allowed_cpus();
+  ASSERT_GE(allowed.first, 0);
+  const std::string everywhere = must("awk '/^Cpus_allowed_list:/ {printf \"%s\", $2}' /proc/self/status");
+  struct Case {
+    std::string args;
+    std::size_t pinned;  // threads restricted to allowed.first; every other thread may run anywhere
+  };
+  int n = 0;
+  for (const Case& c : {Case{"--offload passthrough", 2}, Case{"--offload passthrough --cpus any", 0},
+                        Case{"--offload split", 0}, Case{"--offload off --cpus auto", 0}}) {
+    SCOPED_TRACE(c.args);
+    tuntap::test::NamedNetns h1("cli-a" + std::to_string(n)), h2("cli-b" + std::to_string(n));
+    ++n;
+    tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/au1 " + h2.name() +
+                                 "/au2 --addr-a 10.3.2.1/24 --addr-b 10.3.2.2/24 " + c.args);
+    ASSERT_TRUE(wait_for_link("au2", "ip -n " + h2.name()));
+    EXPECT_EQ(sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.3.2.2")).status, 0) << "the forwarders are running";
+    auto lists = bridge_thread_cpus(h1.name() + "/au1");
+    EXPECT_GE(lists.size(), 3u) << "main thread and two forwarders";
+    std::size_t pinned = 0;
+    for (auto& list : lists) {
+      if (list == std::to_string(allowed.first)) ++pinned;
+      else EXPECT_EQ(list, everywhere);
+    }
+    // With one CPU a pinned thread looks like any other: every thread matches.
+    EXPECT_EQ(pinned, allowed.count > 1 ? c.pinned : lists.size());
+    bridge.signal(SIGTERM);
+    auto r = bridge.wait(5000);
+    EXPECT_EQ(r.status, 0) << r.output;
+    if (c.pinned) EXPECT_NE(r.output.find("threads on CPU " + std::to_string(allowed.first) + ")"), std::string::npos) << r.output;
+    else EXPECT_EQ(r.output.find("threads on CPU"), std::string::npos) << r.output;
+  }
+}
+
+TEST_F(CliTest, BridgeRefusesABadCpusBeforeMakingAnything) {
+  tuntap::test::NamedNetns h1("cli-c1"), h2("cli-c2");
+  auto r = sh(cli + " bridge " + h1.name() + "/bc1 " + h2.name() + "/bc2 -q --cpus 0-1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--cpus '0-1'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("expected auto, any, or CPU numbers"), std::string::npos) << r.output;
+  EXPECT_NE(sh("ip -n " + h1.name() + " link show bc1").status, 0) << "nothing made";
 }
 
 TEST_F(CliTest, BridgeRefusesAnUnknownNamespaceInOneLine) {
