@@ -11,18 +11,19 @@ namespace tuntap::cli {
 CpuChoice CpuChoice::parse(const std::string& text) {
   if (text == "auto") return {};
   if (text == "any") return {.kind = Kind::any, .list = {}};
+  auto refuse = [&] {
+    return Error(errc::invalid_argument, "--cpus '" + text + "'", "expected auto, any, or CPU numbers such as 0 or 0,2");
+  };
   CpuChoice choice{.kind = Kind::list, .list = {}};
   const char* p = text.data();
   const char* end = p + text.size();
   while (true) {
     unsigned cpu = 0;
     auto [next, err] = std::from_chars(p, end, cpu);
-    if (err != std::errc{} || next == p)
-      throw Error(errc::invalid_argument, "--cpus '" + text + "'", "expected auto, any, or CPU numbers such as 0 or 0,2");
+    if (err != std::errc{} || next == p) throw refuse();
     choice.list.push_back(cpu);
     if (next == end) return choice;
-    if (*next != ',')
-      throw Error(errc::invalid_argument, "--cpus '" + text + "'", "expected auto, any, or CPU numbers such as 0 or 0,2");
+    if (*next != ',') throw refuse();
     p = next + 1;
   }
 }
