@@ -26,6 +26,7 @@ namespace tuntap {
 class NativeTun;
 namespace testing {
 void fail_next_gso_writes(NativeTun& tun, int count) noexcept;
+bool reads_always_first(const NativeTun& tun) noexcept;
 }
 
 // What read() hands out and write() takes.
@@ -115,6 +116,7 @@ class NativeTun final : public Tun {
 
  private:
   friend void testing::fail_next_gso_writes(NativeTun&, int) noexcept;
+  friend bool testing::reads_always_first(const NativeTun&) noexcept;
   explicit NativeTun(std::unique_ptr<Impl> impl) noexcept;
   std::unique_ptr<Impl> impl_;
 };

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "linux/closable_fd.hpp"
+#include "linux/device_access.hpp"
 #include "linux/read_predictor.hpp"
 
 namespace tuntap {
@@ -31,13 +32,20 @@ struct DeviceState {
   // Whether blocking reads wait before reading (see ReadPredictor). Written by the reading thread
   // on every read: a cache line of its own, away from the writer's.
   alignas(64) ReadPredictor read_predictor;
+  bool read_first = false;  // ignore the predictor (see DeviceAccess::always_read_first)
 
   DeviceState(int raw_fd, std::error_code& ec) : fd(raw_fd, ec) {}
 };
 
-struct DeviceAccess {
-  static Device make(std::unique_ptr<DeviceState> s) noexcept { return Device(std::move(s)); }
-};
+Device DeviceAccess::make(std::unique_ptr<DeviceState> state) noexcept { return Device(std::move(state)); }
+
+void DeviceAccess::always_read_first(Device& device) noexcept {
+  if (device.state_) device.state_->read_first = true;
+}
+
+bool DeviceAccess::reads_always_first(const Device& device) noexcept {
+  return device.state_ && device.state_->read_first;
+}
 
 }  // namespace detail
 
@@ -474,7 +482,7 @@ bool tun_read_was_cut(std::span<const std::byte> got, bool packet_info, std::siz
 }  // namespace
 
 std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, bool wait) noexcept {
-  auto* predictor = state_ ? &state_->read_predictor : nullptr;
+  auto* predictor = state_ && !state_->read_first ? &state_->read_predictor : nullptr;
   if (state_ && state_->config.mode == Mode::tun) {
     // read() rather than readv(): a single user buffer takes the kernel's faster copy path, about
     // a tenth of the cost of the call (measured 1.21 vs 1.34 us per 1500-byte packet).

@@ -348,6 +348,47 @@ TEST_F(NativeTunTest, SuperPacketKeptForTheNextReadIsNotReturnedAfterClose) {
   EXPECT_EQ(tun->read(bufs, sizes, offset).error, errc::closed);
 }
 
+TEST_F(NativeTunTest, PassthroughReadGathersPlainPacketsAndStopsAfterASuperPacket) {
+  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = "gs0", .framing = Framing::virtio}));
+  must("sysctl -qw net.ipv6.conf.gs0.disable_ipv6=1 && ip addr add 10.96.0.1/24 dev gs0 && ip link set gs0 up");
+  if (!tun->offload_state().uso) GTEST_FAIL() << "this kernel (6.2+ expected) offers no USO on TUN";
+  int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_in peer{.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = {htonl(0x0a600002)}};
+  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&peer), sizeof peer), 0);
+  std::vector<char> data(3000, 'x');
+  ASSERT_EQ(::send(s, data.data(), 100, 0), 100);
+  int gso_size = 1000;
+  ASSERT_EQ(::setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso_size, sizeof gso_size), 0);
+  ASSERT_EQ(::send(s, data.data(), data.size(), 0), 3000);  // one super-packet of three
+  gso_size = 0;
+  ASSERT_EQ(::setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso_size, sizeof gso_size), 0);
+  ASSERT_EQ(::send(s, data.data(), 200, 0), 200);
+  ::close(s);
+
+  std::vector<std::vector<std::byte>> storage(4, std::vector<std::byte>(4096));
+  std::vector<std::span<std::byte>> bufs(storage.begin(), storage.end());
+  std::array<std::size_t, 4> sizes{};
+  auto first = tun->read(bufs, sizes, 0);
+  ASSERT_EQ(first.count, 2u) << "the plain datagram, then the super-packet, and no read after it";
+  EXPECT_EQ(sizes[0], virtio_net_hdr_len + 20 + 8 + 100);
+  EXPECT_EQ(sizes[1], virtio_net_hdr_len + 20 + 8 + 3000);
+  EXPECT_TRUE(VirtioNetHdr::decode(std::span<const std::byte>(storage[1]).first<virtio_net_hdr_len>()).is_gso());
+  auto second = tun->read(bufs, sizes, 0);
+  ASSERT_EQ(second.count, 1u);
+  EXPECT_EQ(sizes[0], virtio_net_hdr_len + 20 + 8 + 200);
+}
+
+TEST_F(NativeTunTest, OnlyPassthroughReadsTryTheDeviceBeforeWaiting) {
+  auto passthrough = NativeTun::open({.name = "rf0", .framing = Framing::virtio, .multi_queue = true});
+  auto split = NativeTun::open({.name = "rf1"});
+  auto plain = NativeTun::open({.name = "rf2", .offload = false});
+  EXPECT_TRUE(tuntap::testing::reads_always_first(*passthrough));
+  EXPECT_TRUE(tuntap::testing::reads_always_first(*passthrough->open_queue()));
+  EXPECT_FALSE(tuntap::testing::reads_always_first(*split));
+  EXPECT_FALSE(tuntap::testing::reads_always_first(*plain));
+}
+
 TEST_F(NativeTunTest, MtuOfADeviceOpenedInAnotherNamespaceFollowsChanges) {
   // Opened inside host B's namespace; asked from this thread, which is not in it.
   auto tun = open_in(host_b.name(), {.name = "mt0", .offload = false}, "10.94.0.1/24");

@@ -1,0 +1,19 @@
+// The library's own access to a Device's internals (not installed).
+#pragma once
+
+#include <memory>
+
+#include "tuntap/device.hpp"
+
+namespace tuntap::detail {
+
+struct DeviceAccess {
+  static Device make(std::unique_ptr<DeviceState> state) noexcept;
+
+  // Blocking reads of `device` try the device before waiting on it, every time, instead of
+  // following its ReadPredictor. Call before the device is shared with a reading thread.
+  static void always_read_first(Device& device) noexcept;
+  static bool reads_always_first(const Device& device) noexcept;
+};
+
+}  // namespace tuntap::detail
