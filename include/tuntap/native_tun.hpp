@@ -34,7 +34,8 @@ enum class Framing : std::uint8_t {
   // Ordinary IP packets of at most mtu() bytes; offloads are hidden (split on read, coalesced on write).
   packets,
   // Each buffer holds a 10-byte virtio_net_hdr and then a packet that may be a super-packet of up to
-  // 64 KiB: what the kernel exchanges with an IFF_VNET_HDR descriptor, passed through whole. On
+  // 64 KiB: what the kernel exchanges with an IFF_VNET_HDR descriptor, passed through whole. A read
+  // gathers plain packets and ends with the first super-packet (which is a batch of its own). On
   // write, runs of two or more plain packets (no GSO) between super-packets are still coalesced,
   // as in `packets` framing (their partial checksums finished first); super-packets go out as they
   // came, and nothing is reordered.
