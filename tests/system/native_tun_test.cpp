@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <numeric>
+#include <string>
 #include <thread>
 
 #include "linux/native_tun_testing.hpp"
@@ -320,20 +321,41 @@ TEST_F(NativeTunTest, StopDuringTrafficEndsBothDirectionsPromptly) {
   EXPECT_FALSE(r.intact()) << "the transfer cannot finish once the tunnel is down";
 }
 
+namespace {
+
+// Addresses `tun` as 10.NET.0.1/24 and brings it up, with IPv6 off (the kernel would otherwise send
+// solicitations of its own and blur the order of reads); returns a UDP socket that sends through it
+// to 10.NET.0.2:9, or -1.
+int udp_socket_through(const NativeTun& tun, unsigned net) {
+  const std::string name(tun.name()), prefix = "10." + std::to_string(net) + ".0.";
+  must("sysctl -qw net.ipv6.conf." + name + ".disable_ipv6=1 && ip addr add " + prefix + "1/24 dev " + name +
+       " && ip link set " + name + " up");
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in peer{.sin_family = AF_INET, .sin_port = htons(9)};
+  if (s >= 0 && (::inet_pton(AF_INET, (prefix + "2").c_str(), &peer.sin_addr) != 1 ||
+                 ::connect(s, reinterpret_cast<sockaddr*>(&peer), sizeof peer) != 0)) {
+    ::close(s);
+    return -1;
+  }
+  return s;
+}
+
+// Sends `size` bytes as one datagram, or (gso_size > 0) as one super-packet of gso_size datagrams.
+bool send_udp(int s, std::size_t size, int gso_size = 0) {
+  std::vector<char> data(size, 'x');
+  return ::setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso_size, sizeof gso_size) == 0 &&
+         ::send(s, data.data(), size, 0) == static_cast<ssize_t>(size);
+}
+
+}  // namespace
+
 TEST_F(NativeTunTest, SuperPacketKeptForTheNextReadIsNotReturnedAfterClose) {
   auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = "kp0"}));
-  // No IPv6: the kernel would otherwise send solicitations of its own and blur the order of reads.
-  must("sysctl -qw net.ipv6.conf.kp0.disable_ipv6=1 && ip addr add 10.95.0.1/24 dev kp0 && ip link set kp0 up");
   if (!tun->offload_state().uso) GTEST_FAIL() << "this kernel (6.2+ expected) offers no USO on TUN";
-  int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+  int s = udp_socket_through(*tun, 95);
   ASSERT_GE(s, 0);
-  sockaddr_in peer{.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = {htonl(0x0a5f0002)}};
-  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&peer), sizeof peer), 0);
-  std::vector<char> data(3000, 'x');
-  ASSERT_EQ(::send(s, data.data(), 100, 0), 100);  // one plain datagram first
-  int gso_size = 1000;
-  ASSERT_EQ(::setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso_size, sizeof gso_size), 0);
-  ASSERT_EQ(::send(s, data.data(), data.size(), 0), 3000);  // then one super-packet of three
+  ASSERT_TRUE(send_udp(s, 100));         // one plain datagram first
+  ASSERT_TRUE(send_udp(s, 3000, 1000));  // then one super-packet of three
   ::close(s);
 
   // Room for two: the plain datagram fits, the super-packet does not and is kept for the next call.
@@ -350,20 +372,12 @@ TEST_F(NativeTunTest, SuperPacketKeptForTheNextReadIsNotReturnedAfterClose) {
 
 TEST_F(NativeTunTest, PassthroughReadGathersPlainPacketsAndStopsAfterASuperPacket) {
   auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = "gs0", .framing = Framing::virtio}));
-  must("sysctl -qw net.ipv6.conf.gs0.disable_ipv6=1 && ip addr add 10.96.0.1/24 dev gs0 && ip link set gs0 up");
   if (!tun->offload_state().uso) GTEST_FAIL() << "this kernel (6.2+ expected) offers no USO on TUN";
-  int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+  int s = udp_socket_through(*tun, 96);
   ASSERT_GE(s, 0);
-  sockaddr_in peer{.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = {htonl(0x0a600002)}};
-  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&peer), sizeof peer), 0);
-  std::vector<char> data(3000, 'x');
-  ASSERT_EQ(::send(s, data.data(), 100, 0), 100);
-  int gso_size = 1000;
-  ASSERT_EQ(::setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso_size, sizeof gso_size), 0);
-  ASSERT_EQ(::send(s, data.data(), data.size(), 0), 3000);  // one super-packet of three
-  gso_size = 0;
-  ASSERT_EQ(::setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso_size, sizeof gso_size), 0);
-  ASSERT_EQ(::send(s, data.data(), 200, 0), 200);
+  ASSERT_TRUE(send_udp(s, 100));
+  ASSERT_TRUE(send_udp(s, 3000, 1000));  // one super-packet of three
+  ASSERT_TRUE(send_udp(s, 200));
   ::close(s);
 
   std::vector<std::vector<std::byte>> storage(4, std::vector<std::byte>(4096));
