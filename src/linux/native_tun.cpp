@@ -116,11 +116,14 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error
   if (options.offload) {
     impl->tun_flags = negotiate_offloads(impl->dev, ec);
     if (ec) return nullptr;
-    if (!impl->virtio()) impl->scratch.resize(max_read);
-    // Passthrough reads follow the plain loop's rule: read, and wait only when the queue is empty.
-    // Waiting first where reads often find nothing (the predictor's choice for the direction that
-    // carries acknowledgements) measured 3-5% slower for a TCP stream (docs/benchmarks.md).
-    else detail::DeviceAccess::always_read_first(impl->dev);
+    if (impl->virtio()) {
+      // Passthrough reads follow the plain loop's rule: read, and wait only when the queue is empty.
+      // Waiting first where reads often find nothing (the predictor's choice for the direction that
+      // carries acknowledgements) measured 3-5% slower for a TCP stream (docs/benchmarks.md).
+      detail::DeviceAccess::always_read_first(impl->dev);
+    } else {
+      impl->scratch.resize(max_read);
+    }
     bool tso = (impl->tun_flags & (tun_offload::tso4 | tun_offload::tso6)) != 0;
     bool uso = (impl->tun_flags & (tun_offload::uso4 | tun_offload::uso6)) != 0;
     impl->coalescer.emplace(offload::CoalescerOptions{.max_packets = options.batch_size,
