@@ -32,7 +32,7 @@ bool is_super_packet(std::span<const std::byte> framed) noexcept {
   return framed.size() > hdr_len && VirtioNetHdr::decode(framed.first<hdr_len>()).is_gso();
 }
 bool is_plain(std::span<const std::byte> framed) noexcept {
-  return framed.size() > hdr_len && !VirtioNetHdr::decode(framed.first<hdr_len>()).is_gso();
+  return framed.size() > hdr_len && !is_super_packet(framed);
 }
 }  // namespace
 
