@@ -41,6 +41,8 @@ class PooledBuffer {
 // At most `capacity` buffers of `buffer_size` bytes each exist at once. Buffers are allocated on
 // first demand (or up front with `preallocate`) and then recycled: once the working set has been
 // allocated, acquire and release never allocate. Any thread may acquire and release.
+// Buffers start on a 64-byte line; buffers of 4096 bytes or more start on a 4096-byte page, which
+// keeps a super-packet written from offset 0-63 clear of a slow kernel copy (docs/offloads.md).
 class BufferPool {
  public:
   // buffer_size and capacity must be positive (invalid_argument otherwise); preallocate is

@@ -35,6 +35,21 @@ TEST(BufferPool, LendsDistinctBuffersUpToCapacityThenSaysExhausted) {
   EXPECT_EQ(none.size(), 0u);
 }
 
+// A super-packet buffer must not start near the end of a page (see buffer_pool.hpp), whether it
+// was allocated up front or on demand.
+TEST(BufferPool, BuffersOfAPageOrMoreStartOnAPage) {
+  constexpr std::size_t kSuperPacketBuffer = 65536 + 128;
+  BufferPool pool(kSuperPacketBuffer, 48, 16);
+  std::vector<PooledBuffer> held(48);
+  ASSERT_EQ(pool.acquire(held), 48u);
+  for (const auto& buffer : held) EXPECT_EQ(reinterpret_cast<std::uintptr_t>(buffer.data()) % 4096, 0u);
+
+  BufferPool exactly_a_page(4096, 8);
+  std::vector<PooledBuffer> pages(8);
+  ASSERT_EQ(exactly_a_page.acquire(pages), 8u);
+  for (const auto& buffer : pages) EXPECT_EQ(reinterpret_cast<std::uintptr_t>(buffer.data()) % 4096, 0u);
+}
+
 TEST(BufferPool, ReturnedBuffersAreReusedWithoutAllocating) {
   BufferPool pool(512, 2);
   std::byte* first;
