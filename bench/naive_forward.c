@@ -3,7 +3,11 @@
  * direction, no offloads. With --offload the same loop opens both devices with a virtio-net header
  * and TSO/checksum offload and hands super-packets over whole: the floor (or rather ceiling) of any
  * read/write forwarder in passthrough mode, to compare `tuntap bridge --offload passthrough` with.
- * Usage: naive_forward [--offload] NETNS_A NAME_A NETNS_B NAME_B (runs until killed). */
+ * --page-offset=N puts each thread's buffer N bytes into a page (default 0): with N = 4032 the
+ * payload of an IPv4 TCP super-packet starts 2 bytes before a page boundary, the placement whose
+ * kernel copy is slow on AMD Zen (docs/benchmarks.md, "Buffer placement").
+ * Usage: naive_forward [--offload] [--page-offset=N] NETNS_A NAME_A NETNS_B NAME_B (runs until
+ * killed). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -17,6 +21,7 @@
 #include <unistd.h>
 
 static int offload;
+static size_t page_offset;
 
 static int open_tun_in(const char *netns, const char *name) {
   char path[256];
@@ -40,21 +45,32 @@ struct pair { int from, to; };
 
 static void *forward(void *arg) {
   struct pair *p = arg;
-  static __thread char buf[65536 + 64]; /* a whole super-packet and its virtio-net header */
+  enum { capacity = 65536 + 64 }; /* a whole super-packet and its virtio-net header */
+  char *page = aligned_alloc(4096, 4096 + capacity);
+  if (page == NULL) { perror("aligned_alloc"); exit(1); }
+  char *buf = page + page_offset;
   for (;;) {
-    ssize_t n = read(p->from, buf, sizeof buf);
+    ssize_t n = read(p->from, buf, capacity);
     if (n <= 0) return NULL;
     if (write(p->to, buf, (size_t)n) < 0) { /* dropped, as a device would */ }
   }
 }
 
 int main(int argc, char **argv) {
-  if (argc == 6 && strcmp(argv[1], "--offload") == 0) {
-    offload = 1;
-    ++argv;
-    --argc;
+  const char *self = argv[0];
+  int bad = 0;
+  for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; ++argv, --argc) {
+    char *end = NULL;
+    if (strcmp(argv[1], "--offload") == 0) offload = 1;
+    else if (strncmp(argv[1], "--page-offset=", 14) == 0) {
+      page_offset = strtoul(argv[1] + 14, &end, 10);
+      bad |= end == argv[1] + 14 || *end != '\0' || page_offset >= 4096;
+    } else bad = 1;
   }
-  if (argc != 5) { fprintf(stderr, "usage: %s [--offload] NETNS_A NAME_A NETNS_B NAME_B\n", argv[0]); return 2; }
+  if (bad || argc != 5) {
+    fprintf(stderr, "usage: %s [--offload] [--page-offset=N] NETNS_A NAME_A NETNS_B NAME_B\n", self);
+    return 2;
+  }
   int a = open_tun_in(argv[1], argv[2]), b = open_tun_in(argv[3], argv[4]);
   struct pair ab = {a, b}, ba = {b, a};
   pthread_t t1, t2;

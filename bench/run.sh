@@ -36,11 +36,13 @@ fresh_namespaces() {
 # Starts the path of one scenario between the namespaces; leaves its pid (if any) in $path_pid.
 # A scenario NAME@CPUS runs NAME's forwarder under `taskset -c CPUS` (e.g. passthrough@0);
 # NAME@any runs the bridge with `--cpus any` (no placement of its own; the default is auto).
+# naive-offload+N puts the C loop's buffers N bytes into a page (e.g. naive-offload+4032@0).
 start_path() {
   path_pid=""
-  local pin=() place=()
+  local pin=() place=() where=()
   if [[ $1 == *@any ]]; then place=(--cpus any); set -- "${1%@*}"
   elif [[ $1 == *@* ]]; then pin=(taskset -c "${1#*@}"); set -- "${1%@*}"; fi
+  if [[ $1 == naive-offload+* ]]; then where=(--page-offset="${1#*+}"); set -- naive-offload; fi
   case "$1" in
     veth)
       ip link add va netns "$A" type veth peer name vb netns "$B"
@@ -48,7 +50,7 @@ start_path() {
       ip -n "$A" link set va up; ip -n "$B" link set vb up ;;
     naive|naive-offload)
       local flag=""; [ "$1" = naive-offload ] && flag=--offload
-      ${pin[@]+"${pin[@]}"} "$naive" $flag "$A" ta "$B" tb & path_pid=$!
+      ${pin[@]+"${pin[@]}"} "$naive" $flag ${where[@]+"${where[@]}"} "$A" ta "$B" tb & path_pid=$!
       for _ in $(seq 50); do ip -n "$B" link show tb >/dev/null 2>&1 && break; sleep 0.1; done
       ip -n "$A" addr add $ADDR_A/24 dev ta; ip -n "$B" addr add $ADDR_B/24 dev tb
       ip -n "$A" link set ta up; ip -n "$B" link set tb up ;;
