@@ -42,7 +42,8 @@ class PooledBuffer {
 // first demand (or up front with `preallocate`) and then recycled: once the working set has been
 // allocated, acquire and release never allocate. Any thread may acquire and release.
 // Buffers start on a 64-byte line; buffers of 4096 bytes or more start on a 4096-byte page, which
-// keeps a super-packet written from offset 0-63 clear of a slow kernel copy (docs/offloads.md).
+// keeps the payload of a super-packet written from one clear of a slow kernel copy
+// (docs/offloads.md, "Buffers for super-packets").
 class BufferPool {
  public:
   // buffer_size and capacity must be positive (invalid_argument otherwise); preallocate is
