@@ -46,7 +46,7 @@ struct pair { int from, to; };
 static void *forward(void *arg) {
   struct pair *p = arg;
   enum { capacity = 65536 + 64 }; /* a whole super-packet and its virtio-net header */
-  char *page = aligned_alloc(4096, 4096 + capacity);
+  char *page = aligned_alloc(4096, (page_offset + capacity + 4095) / 4096 * 4096); /* a multiple of the alignment */
   if (page == NULL) { perror("aligned_alloc"); exit(1); }
   char *buf = page + page_offset;
   for (;;) {

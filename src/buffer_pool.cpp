@@ -14,8 +14,8 @@ constexpr std::size_t kLineAlignment = 64;
 // Buffers of a page or more start on a page. A super-packet read at a small offset then has its
 // payload near the start of a page, never in the last bytes before a page boundary: on AMD Zen
 // the kernel's `rep movsb` copy of a GSO write into fresh, page-aligned skb pages runs at about a
-// tenth of its speed when the source sits 1-15 bytes below a page boundary (measured: passthrough
-// 8.9 against 12.9 Gbit/s, docs/benchmarks.md). With 64-byte alignment 1 buffer in 64 lands there.
+// tenth of its speed when the source sits 1-15 bytes below a page boundary (the C loop's passthrough
+// ran at 8.8 against 14.6 Gbit/s, docs/benchmarks.md). With 64-byte alignment 1 buffer in 64 lands there.
 constexpr std::size_t kPageAlignment = 4096;
 
 std::align_val_t alignment_for(std::size_t buffer_size) noexcept {
