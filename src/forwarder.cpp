@@ -1,18 +1,14 @@
 #include "tuntap/forwarder.hpp"
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <future>
 #include <limits>
 #include <new>
-#include <string>
 #include <system_error>
 #include <utility>
 
+#include "pinned_thread.hpp"
 #include "single_writer.hpp"
 
 namespace tuntap {
@@ -32,48 +28,12 @@ bool end_is_gone(std::error_code ec) noexcept {
   return ec == errc::closed || ec == errc::device_gone;
 }
 
-// Restricts the calling thread to `cpus` (nothing to do when empty).
-std::error_code pin_to(const std::vector<unsigned>& cpus) noexcept {
-  if (cpus.empty()) return {};
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  for (unsigned cpu : cpus) {
-    if (cpu >= CPU_SETSIZE) return errc::invalid_argument;
-    CPU_SET(cpu, &set);
-  }
-  int err = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-  if (err == 0) return {};
-  return err == EINVAL ? make_error_code(errc::invalid_argument) : errno_code(err);
-}
-
-std::string cpu_list(const std::vector<unsigned>& cpus) {
-  std::string out;
-  for (unsigned cpu : cpus) out += (out.empty() ? "" : ",") + std::to_string(cpu);
-  return out;
-}
-
 }  // namespace
 
 Forwarder::Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination,
                      ForwarderConfig config)
     : config_(config), source_(std::move(source)), destination_(std::move(destination)) {
-  std::promise<std::error_code> pinned;
-  auto pin_result = pinned.get_future();
-  try {
-    // The thread pins itself before it touches an end, so a refused pin leaves the ends untouched.
-    thread_ = std::thread([this, pinned = std::move(pinned)]() mutable {
-      auto ec = pin_to(config_.cpus);
-      pinned.set_value(ec);
-      if (!ec) run();
-    });
-  } catch (const std::system_error& e) {
-    throw Error(e.code(), "Forwarder: starting its thread");
-  }
-  if (auto ec = pin_result.get()) {
-    thread_.join();
-    throw Error(ec, "Forwarder: pinning its thread to CPUs " + cpu_list(config_.cpus),
-                "each CPU must be online and allowed to this process");
-  }
+  thread_ = detail::start_pinned(config_.cpus, [this] { run(); }, "Forwarder");
 }
 
 Forwarder::~Forwarder() { stop(); }
@@ -160,41 +120,19 @@ void Forwarder::pause(std::chrono::milliseconds how_long) noexcept {
   changed_.wait_for(lock, how_long, [&] { return stop_; });
 }
 
-bool Forwarder::ensure_buffers(std::size_t size, std::size_t count) noexcept {
-  if (buffers_.size() >= count && buffer_size_ >= size) return true;
-  // Only between batches (nothing held), and only when a new source needs more room.
-  try {
-    buffers_.clear();
-    pool_.reset();
-    buffer_size_ = 0;
-    pool_ = std::make_unique<BufferPool>(size, count, count);
-    buffers_.resize(count);
-    if (pool_->acquire(buffers_) != count) return false;
-    read_spans_.resize(count);
-    write_spans_.resize(count);
-    sizes_.resize(count);
-    for (std::size_t i = 0; i < count; ++i) read_spans_[i] = buffers_[i].bytes();
-    buffer_size_ = size;
-    return true;
-  } catch (...) {
-    buffers_.clear();
-    return false;
-  }
-}
-
 void Forwarder::shift_held(std::size_t new_offset) noexcept {
   // A new destination wants more headroom than the batch was read with: move each held packet
   // up inside its buffer, dropping one that no longer fits.
   std::size_t kept = held_begin_;
   for (std::size_t i = held_begin_; i < held_end_; ++i) {
-    std::byte* data = write_spans_[i].data();
-    std::size_t length = write_spans_[i].size() - offset_;
-    if (new_offset + length > buffer_size_) {
+    std::byte* data = batch_.write_spans[i].data();
+    std::size_t length = batch_.write_spans[i].size() - offset_;
+    if (new_offset + length > batch_.buffer_size) {
       detail::bump(drops_);
       continue;
     }
     std::memmove(data + new_offset, data + offset_, length);
-    write_spans_[kept++] = {data, new_offset + length};
+    batch_.write_spans[kept++] = {data, new_offset + length};
   }
   held_end_ = kept;
   offset_ = new_offset;
@@ -236,15 +174,15 @@ void Forwarder::run() noexcept {
       std::size_t batch = config_.batch_size != 0 ? config_.batch_size : source->batch_size();
       batch = std::clamp<std::size_t>(batch, 1, kMaxBatch);
       std::size_t offset = std::max(source->min_read_offset(), destination->min_write_offset());
-      if (!ensure_buffers(offset + source->mtu() + kSpareHeadroom, batch)) {
+      if (!batch_.ensure(offset + source->mtu() + kSpareHeadroom, batch)) {
         detail::bump(errors_);
         pause(kRetryPause);
         continue;
       }
       offset_ = offset;
-      auto result = source->read(Buffers(read_spans_.data(), batch), sizes_, offset_);
+      auto result = source->read(Buffers(batch_.read_spans.data(), batch), batch_.sizes, offset_);
       for (std::size_t i = 0; i < result.count; ++i) {
-        write_spans_[i] = read_spans_[i].first(offset_ + sizes_[i]);
+        batch_.write_spans[i] = batch_.read_spans[i].first(offset_ + batch_.sizes[i]);
       }
       held_begin_ = 0;
       held_end_ = result.count;
@@ -270,7 +208,7 @@ void Forwarder::run() noexcept {
 
     if (destination->min_write_offset() > offset_) shift_held(destination->min_write_offset());
     if (held_begin_ == held_end_) continue;
-    auto held = std::span(write_spans_).subspan(held_begin_, held_end_ - held_begin_);
+    auto held = std::span(batch_.write_spans).subspan(held_begin_, held_end_ - held_begin_);
     auto result = destination->write(Buffers(held.data(), held.size()), offset_);
     std::size_t written = std::min(result.count, held.size());
     std::uint64_t bytes = 0;

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "tuntap/buffer_pool.hpp"
+#include "tuntap/detail/batch_buffers.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
@@ -80,7 +80,6 @@ class Forwarder {
 
  private:
   void run() noexcept;
-  bool ensure_buffers(std::size_t size, std::size_t count) noexcept;
   void shift_held(std::size_t new_offset) noexcept;
   void pause(std::chrono::milliseconds how_long) noexcept;
 
@@ -98,14 +97,9 @@ class Forwarder {
   std::atomic<std::uint64_t> changes_{0};
 
   // The thread's own state.
-  std::unique_ptr<BufferPool> pool_;
-  std::vector<PooledBuffer> buffers_;
-  std::vector<std::span<std::byte>> read_spans_;   // whole buffers
-  std::vector<std::span<std::byte>> write_spans_;  // buffer[0, offset + length) per packet
-  std::vector<std::size_t> sizes_;
-  std::size_t buffer_size_ = 0;
+  detail::BatchBuffers batch_;
   std::size_t offset_ = 0;
-  std::size_t held_begin_ = 0;  // packets read but not yet written: write_spans_[begin, end)
+  std::size_t held_begin_ = 0;  // packets read but not yet written: batch_.write_spans[begin, end)
   std::size_t held_end_ = 0;
 
   // Written by the thread alone (see detail::bump), read by stats() from any thread.
