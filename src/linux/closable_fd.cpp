@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <initializer_list>
+#include <span>
 
 #include "tuntap/error.hpp"
 
@@ -35,17 +37,34 @@ ClosableFd::Use::~Use() {
   if (users_.fetch_sub(1) == 1) users_.notify_all();
 }
 
-std::error_code ClosableFd::wait(short events) noexcept {
-  pollfd fds[2] = {{fd(), events, 0}, {wake_fd_, POLLIN, 0}};
+namespace {
+
+// Polls descriptor/wake-up pairs: fds[2i] a descriptor, fds[2i + 1] its wake-up eventfd.
+std::error_code poll_pairs(std::span<pollfd> fds, std::initializer_list<const std::atomic<bool>*> closed) noexcept {
   for (;;) {
-    int n = ::poll(fds, 2, -1);
+    int n = ::poll(fds.data(), fds.size(), -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_code(errno);
     }
-    if (fds[1].revents != 0 || closed_.load()) return errc::closed;
+    for (std::size_t i = 1; i < fds.size(); i += 2)
+      if (fds[i].revents != 0) return errc::closed;
+    for (auto* c : closed)
+      if (c->load()) return errc::closed;
     return {};
   }
+}
+
+}  // namespace
+
+std::error_code ClosableFd::wait(short events) noexcept {
+  pollfd fds[2] = {{fd(), events, 0}, {wake_fd_, POLLIN, 0}};
+  return poll_pairs(fds, {&closed_});
+}
+
+std::error_code ClosableFd::wait_with(ClosableFd& other, short events) noexcept {
+  pollfd fds[4] = {{fd(), events, 0}, {wake_fd_, POLLIN, 0}, {other.fd(), events, 0}, {other.wake_fd_, POLLIN, 0}};
+  return poll_pairs(fds, {&closed_, &other.closed_});
 }
 
 void ClosableFd::close() noexcept {

@@ -44,6 +44,9 @@ class ClosableFd {
   // Waits until the descriptor has `events` (POLLIN/POLLOUT) or an error condition. Returns
   // errc::closed if close() was called, else success (the caller retries its syscall).
   std::error_code wait(short events) noexcept;
+  // The same for two descriptors at once: returns when either has `events` (or an error
+  // condition), errc::closed if either was closed. The caller holds a Use of each.
+  std::error_code wait_with(ClosableFd& other, short events) noexcept;
 
   // Idempotent, any thread: wakes waiters, then waits for every Use to end before closing.
   void close() noexcept;

@@ -47,6 +47,13 @@ bool DeviceAccess::reads_always_first(const Device& device) noexcept {
   return device.state_ && device.state_->read_first;
 }
 
+std::error_code DeviceAccess::wait_readable(Device& a, Device& b) noexcept {
+  if (!a.state_ || !b.state_) return errc::closed;
+  ClosableFd::Use use_a(a.state_->fd, ClosableFd::Side::read), use_b(b.state_->fd, ClosableFd::Side::read);
+  if (!use_a || !use_b) return errc::closed;
+  return a.state_->fd.wait_with(b.state_->fd, POLLIN);
+}
+
 }  // namespace detail
 
 namespace {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <system_error>
 
 #include "tuntap/device.hpp"
 
@@ -14,6 +15,10 @@ struct DeviceAccess {
   // following its ReadPredictor. Call before the device is shared with a reading thread.
   static void always_read_first(Device& device) noexcept;
   static bool reads_always_first(const Device& device) noexcept;
+
+  // Waits until either device has a packet to read; errc::closed once either is closed (a close()
+  // from another thread wakes the wait). For one thread that serves two devices.
+  static std::error_code wait_readable(Device& a, Device& b) noexcept;
 };
 
 }  // namespace tuntap::detail
