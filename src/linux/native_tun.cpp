@@ -193,7 +193,10 @@ IoResult NativeTun::Impl::read_whole(Buffers bufs, std::span<std::size_t> sizes,
     }
     detail::bump(reads);
     sizes[count++] = n;
-    if (virtio() && is_super_packet(target.first(n))) break;
+    if (virtio() && is_super_packet(target.first(n))) {
+      detail::bump(super_packets);
+      break;
+    }
   }
   detail::bump(packets_read, count);
   return {count, {}};

@@ -113,6 +113,7 @@ TEST_F(NativeTunTest, PassthroughModeHandsSuperPacketsOverWhole) {
   ASSERT_TRUE(r.intact()) << r.error;
   EXPECT_GT(a->stats().packets_read, 0u);
   EXPECT_EQ(a->stats().packets_read, a->stats().reads) << "no splitting in passthrough";
+  EXPECT_GT(a->stats().super_packets, 0u) << "counted in passthrough too";
 }
 
 TEST_F(NativeTunTest, WithoutOffloadsPlainPacketsFlow) {
