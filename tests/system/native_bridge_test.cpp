@@ -1,0 +1,192 @@
+// NativeBridge against the real kernel: two namespaces joined by two TUNs and one forwarding thread.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <numeric>
+#include <string>
+#include <thread>
+
+#include "support/netns.hpp"
+#include "traffic.hpp"
+#include "tuntap/native_bridge.hpp"
+#include "tuntap/native_tun.hpp"
+
+using namespace tuntap;
+using namespace std::chrono_literals;
+using test::must;
+using test::sh;
+
+namespace {
+
+class NativeBridgeTest : public test::NetnsTest {
+ protected:
+  // Opens a TUN inside namespace ns ("" = ours), gives it `prefix` and brings it up.
+  std::shared_ptr<NativeTun> open_in(const std::string& ns, TunOptions options, const std::string& prefix) {
+    auto tun = std::async(std::launch::async, [&] {
+                 if (!ns.empty() && !test::enter_netns(ns)) throw std::runtime_error("enter " + ns);
+                 return std::shared_ptr<NativeTun>(NativeTun::open(options));
+               }).get();
+    std::string ip = ns.empty() ? "ip" : "ip netns exec " + ns + " ip";
+    must(ip + " addr add " + prefix + " dev " + std::string(tun->name()));
+    must(ip + " link set " + std::string(tun->name()) + " up");
+    return tun;
+  }
+
+  // Host A (our namespace, 10.98.0.1) and host B (a named namespace, 10.98.0.2) joined by a TUN
+  // each; the devices are opened blocking, as a user would, and the bridge makes them non-blocking.
+  void open_pair(TunOptions options) {
+    options.name = "na";
+    a = open_in("", options, "10.98.0.1/24");
+    options.name = "nb";
+    b = open_in(host_b.name(), options, "10.98.0.2/24");
+  }
+  void join(TunOptions options, ForwarderConfig config = {}) {
+    open_pair(options);
+    bridge = std::make_unique<NativeBridge>(a, b, config);
+  }
+
+  // Waits up to `limit` for the bridge's thread to end by itself.
+  bool ends_within(std::chrono::milliseconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!bridge->stopped() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+    return bridge->stopped();
+  }
+
+  test::NamedNetns host_b{"nbr"};
+  std::shared_ptr<NativeTun> a, b;
+  std::unique_ptr<NativeBridge> bridge;
+};
+
+}  // namespace
+
+TEST_F(NativeBridgeTest, PassthroughCarriesATcpTransferIntactWithSuperPacketsOneWayAndAcksTheOther) {
+  join({.framing = Framing::virtio});
+  EXPECT_TRUE(a->device().non_blocking());
+  EXPECT_TRUE(b->device().non_blocking());
+  auto r = cli::tcp_transfer("", host_b.name(), "10.98.0.2", 5101, 100 << 20);
+  ASSERT_TRUE(r.intact()) << r.error << " sent " << r.bytes_sent << " received " << r.bytes_received;
+  auto there = bridge->a_to_b(), back = bridge->b_to_a();
+  EXPECT_GT(a->stats().super_packets, 0u) << "the sender handed over super-packets";
+  EXPECT_GT(there.bytes / there.packets, 1500u) << "and they went to B whole";
+  EXPECT_GE(there.bytes, std::uint64_t{100} << 20) << "data, headers and all";
+  EXPECT_GT(back.packets, 0u) << "acknowledgements";
+  EXPECT_EQ(there.drops + back.drops, 0u);
+  EXPECT_EQ(there.errors + back.errors, 0u);
+  EXPECT_FALSE(bridge->stopped());
+  std::printf("passthrough, one thread: %.2f Gbit/s; %llu packets A->B, %llu B->A\n", r.gbit_per_s(),
+              static_cast<unsigned long long>(there.packets), static_cast<unsigned long long>(back.packets));
+}
+
+TEST_F(NativeBridgeTest, SplitModeCarriesAUdpFlowWithUnevenSizesCompleteAndInOrder) {
+  join({});
+  auto r = cli::udp_flow("", host_b.name(), "10.98.0.2", 6101, 3000, 1400);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  ASSERT_EQ(r.sent, 3000u);
+  std::vector<std::uint32_t> expected(3000);
+  std::iota(expected.begin(), expected.end(), 0u);
+  EXPECT_EQ(r.received_sequence, expected);
+  EXPECT_TRUE(r.sizes_intact);
+  EXPECT_GE(bridge->a_to_b().packets, 3000u) << "each datagram, and what else A sent (IPv6 neighbour traffic)";
+}
+
+TEST_F(NativeBridgeTest, AFloodOneWayDoesNotStarveTheOtherDirection) {
+  join({.framing = Framing::virtio});
+  // A floods B with datagrams for as long as B pings A.
+  std::atomic<bool> flooding{true};
+  auto flood = std::async(std::launch::async, [&] {
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to{AF_INET, htons(9), {htonl(0x0a620002)}, {}};  // 10.98.0.2, discard
+    char payload[1400] = {};
+    std::uint64_t sent = 0;
+    while (flooding.load())
+      if (::sendto(s, payload, sizeof payload, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) > 0) ++sent;
+    ::close(s);
+    return sent;
+  });
+  std::this_thread::sleep_for(200ms);
+  auto ping = sh(host_b.exec("ping -c 10 -i 0.1 -W 1 10.98.0.1"));
+  flooding = false;
+  auto sent = flood.get();
+  EXPECT_EQ(ping.status, 0) << ping.output;
+  EXPECT_NE(ping.output.find("10 received"), std::string::npos) << ping.output;
+  EXPECT_GT(sent, 1000u) << "the flood was running";
+  EXPECT_GT(bridge->a_to_b().packets, 1000u);
+}
+
+TEST_F(NativeBridgeTest, StopDuringTrafficReturnsPromptlyAndClosesBothDevices) {
+  join({.framing = Framing::virtio});
+  auto transfer = std::async(std::launch::async, [&] {
+    return cli::tcp_transfer("", host_b.name(), "10.98.0.2", 5102, 1ull << 34, 5);
+  });
+  std::this_thread::sleep_for(500ms);
+  EXPECT_GT(bridge->a_to_b().packets, 0u) << "traffic was flowing";
+  auto start = std::chrono::steady_clock::now();
+  bridge->stop();
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 250ms) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  EXPECT_TRUE(bridge->stopped());
+  std::array<std::byte, 64> buf;
+  std::array<std::span<std::byte>, 1> one{std::span(buf)};
+  std::array<std::size_t, 1> size;
+  EXPECT_EQ(a->read(one, size, 0).error, errc::closed);
+  EXPECT_EQ(b->read(one, size, 0).error, errc::closed);
+  EXPECT_FALSE(transfer.get().intact()) << "the transfer cannot finish once the bridge is down";
+  bridge->stop();  // idempotent
+}
+
+TEST_F(NativeBridgeTest, StopWhileIdleWakesTheThreadWaitingOnBothDevices) {
+  join({.framing = Framing::virtio});
+  std::this_thread::sleep_for(100ms);  // nothing to forward: the thread sleeps on both devices
+  EXPECT_FALSE(bridge->stopped());
+  auto start = std::chrono::steady_clock::now();
+  bridge->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 250ms);
+  EXPECT_TRUE(bridge->stopped());
+}
+
+TEST_F(NativeBridgeTest, ClosingEitherDeviceEndsTheThreadByItself) {
+  for (bool close_a : {true, false}) {
+    SCOPED_TRACE(close_a ? "A closed" : "B closed");
+    join({.framing = Framing::virtio});
+    std::this_thread::sleep_for(50ms);
+    (close_a ? a : b)->close();
+    EXPECT_TRUE(ends_within(1000ms));
+    bridge.reset();  // joins; the other device is closed too
+    a.reset();
+    b.reset();
+  }
+}
+
+TEST_F(NativeBridgeTest, RefusesAMissingOrRepeatedEnd) {
+  open_pair({.framing = Framing::virtio});
+  try {
+    NativeBridge bad(a, nullptr);
+    ADD_FAILURE() << "a null end was taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), errc::invalid_argument);
+  }
+  EXPECT_THROW(NativeBridge same(a, a), Error);
+  EXPECT_FALSE(a->device().non_blocking()) << "a refused bridge changes nothing";
+}
+
+TEST_F(NativeBridgeTest, ARefusedPlacementLeavesTheDevicesAsTheyWere) {
+  open_pair({.framing = Framing::virtio});
+  try {
+    NativeBridge bad(a, b, {.cpus = {100000}});
+    ADD_FAILURE() << "CPU 100000 was taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("NativeBridge: pinning its thread to CPUs 100000"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(a->device().non_blocking());
+  EXPECT_FALSE(b->device().non_blocking());
+  // And both still work: a plain bridge over them carries traffic.
+  bridge = std::make_unique<NativeBridge>(a, b);
+  EXPECT_EQ(sh(host_b.exec("ping -c 2 -i 0.2 -W 2 10.98.0.1")).status, 0);
+}
