@@ -14,6 +14,7 @@
 #include "shared_tun.hpp"
 #include "signals.hpp"
 #include "tuntap/capture_tun.hpp"
+#include "tuntap/native_bridge.hpp"
 #include "tuntap/native_tun.hpp"
 #include "tuntap/netlink.hpp"
 #include "tuntap/point_to_point.hpp"
@@ -62,7 +63,7 @@ std::string offload_note(const std::string& mode, NativeTun& tun) {
                      s.gso_write_fallbacks ? fmt::format(", {} fallbacks", s.gso_write_fallbacks) : "");
 }
 
-// ", threads on CPU 0": where the forwarding threads were pinned, if anywhere.
+// ", pinned to CPU 0": where the forwarding threads were pinned, if anywhere.
 std::string placement_note(const std::vector<std::vector<unsigned>>& placement) {
   auto list = [](const std::vector<unsigned>& cpus) {
     std::string out;
@@ -72,12 +73,31 @@ std::string placement_note(const std::vector<std::vector<unsigned>>& placement) 
   if (placement.empty() || placement.front().empty()) return "";
   bool same = true;
   for (auto& pair : placement) same = same && pair == placement.front();
-  if (same) return fmt::format(", threads on CPU{} {}", placement.front().size() > 1 ? "s" : "", list(placement.front()));
+  if (same) return fmt::format(", pinned to CPU{} {}", placement.front().size() > 1 ? "s" : "", list(placement.front()));
   std::string per_queue;
   for (std::size_t i = 0; i < placement.size(); ++i)
     per_queue += fmt::format("{}queue {} on CPU {}", i ? ", " : "", i, list(placement[i]));
-  return ", threads: " + per_queue;
+  return ", pinned: " + per_queue;
 }
+
+// One queue pair's forwarding. Passthrough between the devices themselves runs both directions on
+// one thread (NativeBridge): they share a CPU anyway, and one thread saves the hand-overs between
+// two. Otherwise (split and off modes, whose threads do work of their own and gain from two CPUs,
+// or a capture wrapped around an end) a thread per direction (Point2Point).
+class QueueLink {
+ public:
+  QueueLink(std::shared_ptr<NativeTun> a, std::shared_ptr<NativeTun> b, ForwarderConfig config)
+      : native_(std::make_unique<NativeBridge>(std::move(a), std::move(b), std::move(config))) {}
+  QueueLink(std::shared_ptr<Tun> a, std::shared_ptr<Tun> b, ForwarderConfig config)
+      : pair_(std::make_unique<Point2Point>(std::move(a), std::move(b), std::move(config))) {}
+  ForwarderStats a_to_b() const { return native_ ? native_->a_to_b() : pair_->a_to_b(); }
+  ForwarderStats b_to_a() const { return native_ ? native_->b_to_a() : pair_->b_to_a(); }
+  void stop() { native_ ? native_->stop() : pair_->stop(); }
+
+ private:
+  std::unique_ptr<NativeBridge> native_;
+  std::unique_ptr<Point2Point> pair_;
+};
 
 int run_bridge(const BridgeOptions& o) {
   install_stop_handlers();
@@ -93,16 +113,19 @@ int run_bridge(const BridgeOptions& o) {
   std::shared_ptr<PcapWriter> writer;
   std::vector<std::shared_ptr<CaptureTun>> captures;
   if (o.capture.enabled()) writer = o.capture.open(PcapLinkType::raw_ip);
-  std::vector<std::unique_ptr<Point2Point>> links;
+  std::vector<std::unique_ptr<QueueLink>> links;
   for (std::size_t i = 0; i < o.queues; ++i) {
-    std::shared_ptr<Tun> end_a = a.queues[i];
+    ForwarderConfig config{.cpus = placement[i]};
     if (writer) {
       captures.push_back(std::make_shared<CaptureTun>(
           std::make_unique<SharedTun>(a.queues[i]), writer,
           tuntap::CaptureOptions{.virtio = o.offload == "passthrough", .keep_gso = o.capture.keep_gso}));
-      end_a = captures.back();
+      links.push_back(std::make_unique<QueueLink>(std::shared_ptr<Tun>(captures.back()), b.queues[i], config));
+    } else if (o.offload == "passthrough") {
+      links.push_back(std::make_unique<QueueLink>(a.queues[i], b.queues[i], config));
+    } else {
+      links.push_back(std::make_unique<QueueLink>(std::shared_ptr<Tun>(a.queues[i]), b.queues[i], config));
     }
-    links.push_back(std::make_unique<Point2Point>(end_a, b.queues[i], ForwarderConfig{.cpus = placement[i]}));
   }
 
   auto sum = [&links](bool a_to_b) {
@@ -144,7 +167,8 @@ Runner install(CLI::App& app) {
   app.add_option("B", o->b, "second device: [NETNS/]NAME")->required();
   app.add_option("--offload", o->offload,
                  "split: read super-packets, split to MTU packets, coalesce on write (a VPN's path);\n"
-                 "passthrough: hand super-packets over whole (runs of plain packets still coalesced);\n"
+                 "passthrough: hand super-packets over whole (runs of plain packets still coalesced),\n"
+                 "one thread per queue for both directions;\n"
                  "off: no offloads")
       ->check(CLI::IsMember({"split", "passthrough", "off"}))
       ->capture_default_str();
@@ -156,8 +180,8 @@ Runner install(CLI::App& app) {
   app.add_option("--mtu", o->mtu, "MTU for both devices")->check(CLI::Range(68, 65535));
   app.add_option("--cpus", o->cpus,
                  "where the forwarding threads run: CPU numbers (e.g. 0 or 0,1), any (wherever the\n"
-                 "scheduler puts them), or auto: in passthrough both threads of a queue share one CPU\n"
-                 "(queue i on the i-th CPU allowed), elsewhere any")
+                 "scheduler puts them), or auto: in passthrough, where one thread carries both\n"
+                 "directions of a queue, queue i on the i-th CPU allowed; elsewhere any")
       ->capture_default_str();
   app.add_flag("--quiet,-q", o->quiet, "no rate lines");
   app.add_flag("--json", o->json, "rate lines and summary as JSON on stdout");

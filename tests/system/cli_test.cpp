@@ -153,17 +153,18 @@ TEST_F(CliTest, BridgeCpusPinsTheForwardingThreadsAndRefusesAMissingCpu) {
   EXPECT_NE(sh("ip -n " + h3.name() + " link show pn3").status, 0) << "nothing left behind";
 }
 
-TEST_F(CliTest, BridgeCpusAutoPutsBothPassthroughThreadsOnTheFirstAllowedCpuAndPinsNothingElse) {
+TEST_F(CliTest, BridgeCpusAutoPutsThePassthroughThreadOnTheFirstAllowedCpuAndPinsNothingElse) {
   const auto allowed = tuntap::test::allowed_cpus();
   ASSERT_GE(allowed.first, 0);
   const std::string everywhere = must("awk '/^Cpus_allowed_list:/ {printf \"%s\", $2}' /proc/self/status");
   struct Case {
     std::string args;
-    std::size_t pinned;  // threads restricted to allowed.first; every other thread may run anywhere
+    std::size_t forwarders;  // passthrough: one thread for both directions; else one per direction
+    std::size_t pinned;      // threads restricted to allowed.first; every other thread may run anywhere
   };
   int n = 0;
-  for (const Case& c : {Case{"--offload passthrough", 2}, Case{"--offload passthrough --cpus any", 0},
-                        Case{"--offload split", 0}, Case{"--offload off --cpus auto", 0}}) {
+  for (const Case& c : {Case{"--offload passthrough", 1, 1}, Case{"--offload passthrough --cpus any", 1, 0},
+                        Case{"--offload split", 2, 0}, Case{"--offload off --cpus auto", 2, 0}}) {
     SCOPED_TRACE(c.args);
     tuntap::test::NamedNetns h1("cli-a" + std::to_string(n)), h2("cli-b" + std::to_string(n));
     ++n;
@@ -172,7 +173,7 @@ TEST_F(CliTest, BridgeCpusAutoPutsBothPassthroughThreadsOnTheFirstAllowedCpuAndP
     ASSERT_TRUE(wait_for_link("au2", "ip -n " + h2.name()));
     EXPECT_EQ(sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.3.2.2")).status, 0) << "the forwarders are running";
     auto lists = bridge_thread_cpus(h1.name() + "/au1");
-    EXPECT_GE(lists.size(), 3u) << "main thread and two forwarders";
+    EXPECT_EQ(lists.size(), 3 + c.forwarders) << "the main thread, a link monitor per device, the forwarders";
     std::size_t pinned = 0;
     for (auto& list : lists) {
       if (list == std::to_string(allowed.first)) ++pinned;
@@ -183,8 +184,8 @@ TEST_F(CliTest, BridgeCpusAutoPutsBothPassthroughThreadsOnTheFirstAllowedCpuAndP
     bridge.signal(SIGTERM);
     auto r = bridge.wait(5000);
     EXPECT_EQ(r.status, 0) << r.output;
-    if (c.pinned) EXPECT_NE(r.output.find("threads on CPU " + std::to_string(allowed.first) + ")"), std::string::npos) << r.output;
-    else EXPECT_EQ(r.output.find("threads on CPU"), std::string::npos) << r.output;
+    if (c.pinned) EXPECT_NE(r.output.find("pinned to CPU " + std::to_string(allowed.first) + ")"), std::string::npos) << r.output;
+    else EXPECT_EQ(r.output.find("pinned to CPU"), std::string::npos) << r.output;
   }
 }
 
