@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "support/native_tun_in.hpp"
 #include "support/netns.hpp"
 #include "traffic.hpp"
 #include "tuntap/native_bridge.hpp"
@@ -25,25 +26,13 @@ namespace {
 
 class NativeBridgeTest : public test::NetnsTest {
  protected:
-  // Opens a TUN inside namespace ns ("" = ours), gives it `prefix` and brings it up.
-  std::shared_ptr<NativeTun> open_in(const std::string& ns, TunOptions options, const std::string& prefix) {
-    auto tun = std::async(std::launch::async, [&] {
-                 if (!ns.empty() && !test::enter_netns(ns)) throw std::runtime_error("enter " + ns);
-                 return std::shared_ptr<NativeTun>(NativeTun::open(options));
-               }).get();
-    std::string ip = ns.empty() ? "ip" : "ip netns exec " + ns + " ip";
-    must(ip + " addr add " + prefix + " dev " + std::string(tun->name()));
-    must(ip + " link set " + std::string(tun->name()) + " up");
-    return tun;
-  }
-
   // Host A (our namespace, 10.98.0.1) and host B (a named namespace, 10.98.0.2) joined by a TUN
   // each; the devices are opened blocking, as a user would, and the bridge makes them non-blocking.
   void open_pair(TunOptions options) {
     options.name = "na";
-    a = open_in("", options, "10.98.0.1/24");
+    a = test::open_tun_in("", options, "10.98.0.1/24");
     options.name = "nb";
-    b = open_in(host_b.name(), options, "10.98.0.2/24");
+    b = test::open_tun_in(host_b.name(), options, "10.98.0.2/24");
   }
   void join(TunOptions options, ForwarderConfig config = {}) {
     open_pair(options);

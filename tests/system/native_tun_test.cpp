@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "linux/native_tun_testing.hpp"
+#include "support/native_tun_in.hpp"
 #include "support/netns.hpp"
 #include "support/packets.hpp"
 #include "traffic.hpp"
@@ -30,25 +31,13 @@ namespace {
 
 class NativeTunTest : public test::NetnsTest {
  protected:
-  // Opens a TUN inside namespace ns ("" = ours), gives it `prefix` and brings it up.
-  std::shared_ptr<NativeTun> open_in(const std::string& ns, TunOptions options, const std::string& prefix) {
-    auto tun = std::async(std::launch::async, [&] {
-                 if (!ns.empty() && !test::enter_netns(ns)) throw std::runtime_error("enter " + ns);
-                 return std::shared_ptr<NativeTun>(NativeTun::open(options));
-               }).get();
-    std::string ip = ns.empty() ? "ip" : "ip netns exec " + ns + " ip";
-    must(ip + " addr add " + prefix + " dev " + std::string(tun->name()));
-    must(ip + " link set " + std::string(tun->name()) + " up");
-    return tun;
-  }
-
   // Host A (our namespace, 10.99.0.1) and host B (a named namespace, 10.99.0.2) joined by a TUN
   // each, forwarded both ways by Point2Point.
   void join(TunOptions options) {
     options.name = "ta";
-    a = open_in("", options, "10.99.0.1/24");
+    a = test::open_tun_in("", options, "10.99.0.1/24");
     options.name = "tb";
-    b = open_in(host_b.name(), options, "10.99.0.2/24");
+    b = test::open_tun_in(host_b.name(), options, "10.99.0.2/24");
     p2p = std::make_unique<Point2Point>(a, b);
   }
 
@@ -406,7 +395,7 @@ TEST_F(NativeTunTest, OnlyPassthroughReadsTryTheDeviceBeforeWaiting) {
 
 TEST_F(NativeTunTest, MtuOfADeviceOpenedInAnotherNamespaceFollowsChanges) {
   // Opened inside host B's namespace; asked from this thread, which is not in it.
-  auto tun = open_in(host_b.name(), {.name = "mt0", .offload = false}, "10.94.0.1/24");
+  auto tun = test::open_tun_in(host_b.name(), {.name = "mt0", .offload = false}, "10.94.0.1/24");
   EXPECT_EQ(tun->mtu(), 1500u);
   must("ip netns exec " + host_b.name() + " ip link set mt0 mtu 1280");
   std::size_t seen = 0;
