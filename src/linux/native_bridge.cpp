@@ -105,12 +105,18 @@ NativeBridge::NativeBridge(std::shared_ptr<NativeTun> a, std::shared_ptr<NativeT
   };
   a_to_b_ = direction(*a_, *b_);
   b_to_a_ = direction(*b_, *a_);
-  // Made non-blocking by the thread once placed, so a refused placement leaves the devices as they were.
-  thread_ = detail::start_pinned(config.cpus, [this] {
-    a_->device().set_non_blocking(true);
-    b_->device().set_non_blocking(true);
-    run();
-  }, "NativeBridge");
+  // Non-blocking before the thread's first read (it must never sleep inside one device), and as they
+  // were again if the thread cannot start or be placed.
+  const bool a_was = a_->device().non_blocking(), b_was = b_->device().non_blocking();
+  a_->device().set_non_blocking(true);
+  b_->device().set_non_blocking(true);
+  try {
+    thread_ = detail::start_pinned(config.cpus, [this] { run(); }, "NativeBridge");
+  } catch (...) {
+    a_->device().set_non_blocking(a_was);
+    b_->device().set_non_blocking(b_was);
+    throw;
+  }
 }
 
 NativeBridge::~NativeBridge() { stop(); }
