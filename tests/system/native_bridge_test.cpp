@@ -40,6 +40,15 @@ class NativeBridgeTest : public test::NetnsTest {
     bridge = std::make_unique<NativeBridge>(a, b, config);
   }
 
+  // Counters follow each write's return, which can come after the receiver already has the packets:
+  // waits up to a second for that direction's `field` to reach `at_least`, then returns its counters.
+  ForwarderStats settled(bool a_to_b, std::uint64_t ForwarderStats::*field, std::uint64_t at_least) {
+    auto now = [&] { return a_to_b ? bridge->a_to_b() : bridge->b_to_a(); };
+    auto until = std::chrono::steady_clock::now() + 1s;
+    while (now().*field < at_least && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+    return now();
+  }
+
   // Waits up to `limit` for the bridge's thread to end by itself.
   bool ends_within(std::chrono::milliseconds limit) {
     auto until = std::chrono::steady_clock::now() + limit;
@@ -60,7 +69,7 @@ TEST_F(NativeBridgeTest, PassthroughCarriesATcpTransferIntactWithSuperPacketsOne
   EXPECT_TRUE(b->device().non_blocking());
   auto r = cli::tcp_transfer("", host_b.name(), "10.98.0.2", 5101, 100 << 20);
   ASSERT_TRUE(r.intact()) << r.error << " sent " << r.bytes_sent << " received " << r.bytes_received;
-  auto there = bridge->a_to_b(), back = bridge->b_to_a();
+  auto there = settled(true, &ForwarderStats::bytes, std::uint64_t{100} << 20), back = bridge->b_to_a();
   EXPECT_GT(a->stats().super_packets, 0u) << "the sender handed over super-packets";
   EXPECT_GT(there.bytes / there.packets, 1500u) << "and they went to B whole";
   EXPECT_GE(there.bytes, std::uint64_t{100} << 20) << "data, headers and all";
@@ -81,7 +90,8 @@ TEST_F(NativeBridgeTest, SplitModeCarriesAUdpFlowWithUnevenSizesCompleteAndInOrd
   std::iota(expected.begin(), expected.end(), 0u);
   EXPECT_EQ(r.received_sequence, expected);
   EXPECT_TRUE(r.sizes_intact);
-  EXPECT_GE(bridge->a_to_b().packets, 3000u) << "each datagram, and what else A sent (IPv6 neighbour traffic)";
+  EXPECT_GE(settled(true, &ForwarderStats::packets, 3000).packets, 3000u)
+      << "each datagram, and what else A sent (IPv6 neighbour traffic)";
 }
 
 namespace {
