@@ -163,6 +163,7 @@ TEST_F(CliTest, BridgeCpusAutoPutsThePassthroughThreadOnTheFirstAllowedCpuAndPin
     std::size_t pinned;      // threads restricted to allowed.first; every other thread may run anywhere
   };
   int n = 0;
+  std::vector<std::size_t> others;
   for (const Case& c : {Case{"--offload passthrough", 1, 1}, Case{"--offload passthrough --cpus any", 1, 0},
                         Case{"--offload split", 2, 0}, Case{"--offload off --cpus auto", 2, 0}}) {
     SCOPED_TRACE(c.args);
@@ -173,7 +174,10 @@ TEST_F(CliTest, BridgeCpusAutoPutsThePassthroughThreadOnTheFirstAllowedCpuAndPin
     ASSERT_TRUE(wait_for_link("au2", "ip -n " + h2.name()));
     EXPECT_EQ(sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.3.2.2")).status, 0) << "the forwarders are running";
     auto lists = bridge_thread_cpus(h1.name() + "/au1");
-    EXPECT_EQ(lists.size(), 3 + c.forwarders) << "the main thread, a link monitor per device, the forwarders";
+    EXPECT_GT(lists.size(), c.forwarders) << "the main thread and the forwarders";
+    // Threads besides the forwarders (main, link monitors, a sanitizer's own) are the same in every
+    // mode, so the forwarders' number shows in the differences between cases.
+    others.push_back(lists.size() - c.forwarders);
     std::size_t pinned = 0;
     for (auto& list : lists) {
       if (list == std::to_string(allowed.first)) ++pinned;
@@ -187,6 +191,8 @@ TEST_F(CliTest, BridgeCpusAutoPutsThePassthroughThreadOnTheFirstAllowedCpuAndPin
     if (c.pinned) EXPECT_NE(r.output.find("pinned to CPU " + std::to_string(allowed.first) + ")"), std::string::npos) << r.output;
     else EXPECT_EQ(r.output.find("pinned to CPU"), std::string::npos) << r.output;
   }
+  ASSERT_EQ(others.size(), 4u);
+  for (auto count : others) EXPECT_EQ(count, others.front()) << "one forwarding thread in passthrough, two elsewhere";
 }
 
 TEST_F(CliTest, BridgeRefusesABadCpusBeforeMakingAnything) {
