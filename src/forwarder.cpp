@@ -8,13 +8,13 @@
 #include <system_error>
 #include <utility>
 
+#include "forwarding_rules.hpp"
 #include "pinned_thread.hpp"
 #include "single_writer.hpp"
 
 namespace tuntap {
 namespace {
 
-constexpr std::size_t kMaxBatch = 1024;
 // Spare bytes after each buffer's MTU, so held packets can move up for a new destination that
 // wants more headroom (a virtio-net header, say) without being dropped.
 constexpr std::size_t kSpareHeadroom = 64;
@@ -22,11 +22,6 @@ constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
 // How long to wait before retrying an end that said not_ready or failed outright: short enough
 // for latency, long enough not to spin a core on an end that keeps failing.
 constexpr std::chrono::milliseconds kRetryPause{1};
-
-// An end reporting one of these will not work again: wait for a replacement.
-bool end_is_gone(std::error_code ec) noexcept {
-  return ec == errc::closed || ec == errc::device_gone;
-}
 
 }  // namespace
 
@@ -171,8 +166,7 @@ void Forwarder::run() noexcept {
     }
 
     if (reading) {
-      std::size_t batch = config_.batch_size != 0 ? config_.batch_size : source->batch_size();
-      batch = std::clamp<std::size_t>(batch, 1, kMaxBatch);
+      const std::size_t batch = detail::batch_for(config_, source->batch_size());
       std::size_t offset = std::max(source->min_read_offset(), destination->min_write_offset());
       if (!batch_.ensure(offset + source->mtu() + kSpareHeadroom, batch)) {
         detail::bump(errors_);
@@ -187,7 +181,7 @@ void Forwarder::run() noexcept {
       held_begin_ = 0;
       held_end_ = result.count;
       if (result.error) {
-        if (end_is_gone(result.error)) {
+        if (detail::end_is_gone(result.error)) {
           if (result.error != errc::closed) detail::bump(errors_);
           dead_source = source_generation;
           source.reset();  // let go of it now; a replacement bumps the generation anyway
@@ -217,7 +211,7 @@ void Forwarder::run() noexcept {
     detail::bump(bytes_, bytes);
     held_begin_ += written;
     if (!result.error) continue;
-    if (end_is_gone(result.error)) {
+    if (detail::end_is_gone(result.error)) {
       if (result.error != errc::closed) detail::bump(errors_);
       dead_destination = destination_generation;
       destination.reset();

@@ -6,18 +6,16 @@
 #include <vector>
 
 #include "linux/device_access.hpp"
+#include "forwarding_rules.hpp"
 #include "pinned_thread.hpp"
 #include "single_writer.hpp"
 
 namespace tuntap {
 namespace {
 
-constexpr std::size_t kMaxBatch = 1024;
 // After a round in which a device failed without moving anything, a short sleep keeps a device
 // that fails at once every time (EIO, say) from spinning the thread.
 constexpr std::chrono::milliseconds kFailurePause{1};
-
-bool end_is_gone(std::error_code ec) noexcept { return ec == errc::closed || ec == errc::device_gone; }
 
 enum class Step { moved, idle, failed, gone };
 
@@ -53,7 +51,7 @@ Step NativeBridge::Direction::step() noexcept {
   auto read = from->read(Buffers(buffers.read_spans.data(), batch), buffers.sizes, offset);
   Step outcome = read.count > 0 ? Step::moved : Step::idle;
   if (read.error && read.error != errc::not_ready) {
-    if (end_is_gone(read.error)) outcome = Step::gone;
+    if (detail::end_is_gone(read.error)) outcome = Step::gone;
     else {
       detail::bump(errors);
       if (read.error == errc::jumbo_packet) detail::bump(drops);  // consumed, not deliverable
@@ -74,7 +72,7 @@ Step NativeBridge::Direction::step() noexcept {
     detail::bump(bytes, sent);
     next += done;
     if (!wrote.error) break;
-    if (end_is_gone(wrote.error)) {
+    if (detail::end_is_gone(wrote.error)) {
       if (wrote.error != errc::closed) detail::bump(errors);
       detail::bump(drops, read.count - next);
       return Step::gone;
@@ -100,7 +98,7 @@ NativeBridge::NativeBridge(std::shared_ptr<NativeTun> a, std::shared_ptr<NativeT
     auto d = std::make_unique<Direction>();
     d->from = &from;
     d->to = &to;
-    d->batch = std::clamp<std::size_t>(config.batch_size != 0 ? config.batch_size : from.batch_size(), 1, kMaxBatch);
+    d->batch = detail::batch_for(config, from.batch_size());
     return d;
   };
   a_to_b_ = direction(*a_, *b_);
