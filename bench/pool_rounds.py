@@ -6,7 +6,10 @@ percent of a measured ratio cannot be judged from one run. This reads the per-ro
 run.sh prints on stderr ("round 3 passthrough tcp: 12.345"), pairs each scenario with the baseline
 of the same round of the same run, and prints, per run and pooled over all runs: the ratio of
 medians, the median of per-round ratios, and a bootstrap 95% interval for both (rounds resampled
-with their baseline, seeded, so the output is reproducible).
+with their baseline, seeded, so the output is reproducible). The bootstrap treats every round as
+drawn from one machine state; runs on different hours see different states, so with three runs or
+more it also prints the runs' ratios of medians as samples of their own: their lowest, their mean
+and a Student t 95% interval for that mean.
 
     bench/run.sh build 20 4 2> run1.log; bench/run.sh build 20 4 2> run2.log
     bench/pool_rounds.py veth run1.log run2.log
@@ -18,6 +21,10 @@ import sys
 
 ROUND = re.compile(r"^round (\d+) (\S+) (\S+): (\S+)$")
 RESAMPLES = 10000
+# Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom; beyond, the normal's.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042]
 
 
 def read_run(path):
@@ -57,6 +64,14 @@ def describe(ps, rng):
             f"  paired {paired_median(ps):.3f} ({plo:.3f}-{phi:.3f})")
 
 
+def across_runs(ratios):
+    """(lowest, mean, t interval low, t interval high) of per-run ratios; needs two or more."""
+    mean = statistics.mean(ratios)
+    df = len(ratios) - 1
+    half = (T975[df - 1] if df <= len(T975) else 1.960) * statistics.stdev(ratios) / len(ratios) ** 0.5
+    return min(ratios), mean, mean - half, mean + half
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__.strip(), file=sys.stderr)
@@ -71,15 +86,19 @@ def main(argv):
     for scenario, kind in keys:
         rng = random.Random(1)
         print(f"{scenario} {kind}")
-        pooled, contributing = [], 0
+        pooled, per_run = [], []
         for path, run in runs:
             ps = pairs(run, scenario, baseline, kind)
             if ps:
                 print(f"  {path}: {describe(ps, rng)}")
                 pooled += ps
-                contributing += 1
-        if contributing > 1:
+                per_run.append(ratio_of_medians(ps))
+        if len(per_run) > 1:
             print(f"  pooled: {describe(pooled, rng)}")
+        if len(per_run) > 2:
+            lowest, mean, lo, hi = across_runs(per_run)
+            print(f"  across {len(per_run)} runs: ratio of medians lowest {lowest:.3f}, mean {mean:.3f}"
+                  f" (t interval {lo:.3f}-{hi:.3f})")
     return 0
 
 
