@@ -8,7 +8,7 @@
 #include <memory>
 #include <span>
 
-#include "netlink_reply.hpp"
+#include "netlink/netlink_reply.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "offload_headers.hpp"
+#include "offload/offload_headers.hpp"
 #include "tuntap/checksum.hpp"
 #include "tuntap/offload.hpp"
 

@@ -16,7 +16,7 @@
 #include "netconf_options.hpp"
 #include "signals.hpp"
 #include "tuntap/device.hpp"
-#include "tuntap/ipv6.hpp"
+#include "tuntap/ipv6_sysctl.hpp"
 #include "tuntap/netlink.hpp"
 
 namespace tuntap::cli {

@@ -12,7 +12,7 @@
 
 #include "command.hpp"
 #include "tuntap/error.hpp"
-#include "tuntap/ipv6.hpp"
+#include "tuntap/ipv6_sysctl.hpp"
 #include "tuntap/netlink.hpp"
 
 namespace tuntap::cli {

@@ -3,7 +3,7 @@
 #include <functional>
 
 #include "tuntap/error.hpp"
-#include "tuntap/ipv6.hpp"
+#include "tuntap/ipv6_sysctl.hpp"
 
 namespace tuntap::cli {
 namespace {

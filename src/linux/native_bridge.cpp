@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "linux/device_access.hpp"
-#include "forwarding_rules.hpp"
-#include "pinned_thread.hpp"
+#include "compose/forwarding_rules.hpp"
+#include "linux/pinned_thread.hpp"
 #include "single_writer.hpp"
 
 namespace tuntap {

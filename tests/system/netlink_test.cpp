@@ -14,7 +14,7 @@
 #include "support/netns.hpp"
 #include "system/netlink_json.hpp"
 #include "tuntap/device.hpp"
-#include "tuntap/ipv6.hpp"
+#include "tuntap/ipv6_sysctl.hpp"
 #include "tuntap/netlink.hpp"
 
 namespace {

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "netlink_reply.hpp"
+#include "netlink/netlink_reply.hpp"
 
 namespace {
 

@@ -3,8 +3,8 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include "linux/netlink_internal.hpp"
-#include "tuntap/ipv6.hpp"
+#include "linux/netlink/netlink_internal.hpp"
+#include "tuntap/ipv6_sysctl.hpp"
 
 namespace tuntap {
 namespace detail::nl {

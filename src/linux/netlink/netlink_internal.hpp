@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "linux/netlink_socket.hpp"
+#include "linux/netlink/netlink_socket.hpp"
 #include "tuntap/netlink.hpp"
 
 namespace tuntap::detail::nl {

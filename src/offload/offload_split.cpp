@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "offload_headers.hpp"
+#include "offload/offload_headers.hpp"
 #include "tuntap/checksum.hpp"
 #include "tuntap/offload.hpp"
 

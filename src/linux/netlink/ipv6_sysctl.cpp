@@ -10,8 +10,8 @@
 #include <charconv>
 #include <string>
 
-#include "linux/netlink_internal.hpp"
-#include "tuntap/ipv6.hpp"
+#include "linux/netlink/netlink_internal.hpp"
+#include "tuntap/ipv6_sysctl.hpp"
 
 namespace tuntap::ipv6 {
 namespace {

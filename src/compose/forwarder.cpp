@@ -8,8 +8,8 @@
 #include <system_error>
 #include <utility>
 
-#include "forwarding_rules.hpp"
-#include "pinned_thread.hpp"
+#include "compose/forwarding_rules.hpp"
+#include "linux/pinned_thread.hpp"
 #include "single_writer.hpp"
 
 namespace tuntap {

@@ -1,4 +1,4 @@
-#include "netlink_reply.hpp"
+#include "netlink/netlink_reply.hpp"
 
 #include <linux/if_link.h>
 #include <linux/if_tun.h>

@@ -14,7 +14,7 @@
 #include <mutex>
 #include <thread>
 
-#include "linux/netlink_internal.hpp"
+#include "linux/netlink/netlink_internal.hpp"
 
 namespace tuntap {
 namespace detail {

@@ -1,4 +1,4 @@
-#include "pinned_thread.hpp"
+#include "linux/pinned_thread.hpp"
 
 #include <pthread.h>
 #include <sched.h>

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "linux/netlink_internal.hpp"
+#include "linux/netlink/netlink_internal.hpp"
 
 namespace tuntap::netlink {
 namespace {

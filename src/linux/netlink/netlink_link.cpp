@@ -3,7 +3,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 
-#include "linux/netlink_internal.hpp"
+#include "linux/netlink/netlink_internal.hpp"
 
 namespace tuntap {
 namespace netlink {

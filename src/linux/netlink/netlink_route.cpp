@@ -2,7 +2,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include "linux/netlink_internal.hpp"
+#include "linux/netlink/netlink_internal.hpp"
 
 namespace tuntap {
 namespace netlink {

@@ -16,7 +16,7 @@
 #include <system_error>
 #include <vector>
 
-#include "netlink_reply.hpp"
+#include "netlink/netlink_reply.hpp"
 
 namespace tuntap::detail::nl {
 

@@ -1,4 +1,4 @@
-#include "linux/netlink_socket.hpp"
+#include "linux/netlink/netlink_socket.hpp"
 
 #include <sys/socket.h>
 #include <sys/time.h>

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-#include "offload_headers.hpp"
+#include "offload/offload_headers.hpp"
 #include "tuntap/checksum.hpp"
 #include "tuntap/offload.hpp"
 
