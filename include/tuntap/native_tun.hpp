@@ -23,10 +23,8 @@
 
 namespace tuntap {
 
-class NativeTun;
-namespace testing {
-void fail_next_gso_writes(NativeTun& tun, int count) noexcept;
-bool reads_always_first(const NativeTun& tun) noexcept;
+namespace detail {
+struct NativeTunAccess;  // the library's own tests reach inside through it; not installed
 }
 
 // What read() hands out and write() takes.
@@ -75,6 +73,7 @@ struct NativeTunStats {
   std::uint64_t writes = 0;         // write syscalls
   std::uint64_t packets_written = 0;
   std::uint64_t coalesced_writes = 0;  // writes that carried more than one packet
+  std::uint64_t dropped = 0;  // super-packets read that could not be split (each ended a read with its error)
 };
 
 class NativeTun final : public Tun {
@@ -116,8 +115,7 @@ class NativeTun final : public Tun {
   struct Impl;
 
  private:
-  friend void testing::fail_next_gso_writes(NativeTun&, int) noexcept;
-  friend bool testing::reads_always_first(const NativeTun&) noexcept;
+  friend struct detail::NativeTunAccess;
   explicit NativeTun(std::unique_ptr<Impl> impl) noexcept;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,24 +1,17 @@
 // Two connected in-memory Tun endpoints: what one end writes, the other reads. No privileges.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <system_error>
-#include <vector>
 
 #include "tuntap/channel.hpp"
 #include "tuntap/events.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
-
-namespace offload {
-class Coalescer;
-}
 
 // What one end of a pipe reads and writes: the shapes of the native device (native_tun.hpp), so
 // code written for the offload fast path runs against a pipe, without privileges.
@@ -64,9 +57,6 @@ struct PipeStats {
   std::uint64_t dropped = 0;  // super-packets a read could not split (error returned for each)
 };
 
-namespace detail {
-struct PipeShared;
-}
 struct PipeEnds;
 
 // One end of a pipe. Read and write follow Tun exactly, with the Channel rules:
@@ -91,15 +81,15 @@ class PipeEnd final : public Tun {
 
   IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept override;
   IoResult write(Buffers bufs, std::size_t offset) noexcept override;
-  std::size_t batch_size() const noexcept override { return batch_size_; }
-  std::size_t min_read_offset() const noexcept override { return min_read_offset_; }
-  std::size_t min_write_offset() const noexcept override { return min_write_offset_; }
+  std::size_t batch_size() const noexcept override;
+  std::size_t min_read_offset() const noexcept override;
+  std::size_t min_write_offset() const noexcept override;
   std::size_t mtu() const noexcept override;
-  std::string_view name() const noexcept override { return name_; }
-  EventQueue* events() noexcept override { return events_.get(); }
+  std::string_view name() const noexcept override;
+  EventQueue* events() noexcept override;
   void close() noexcept override;
 
-  PipeFraming framing() const noexcept { return framing_; }
+  PipeFraming framing() const noexcept;
   bool closed() const noexcept;
   void set_non_blocking(bool on) noexcept;
   // Units written to this end that its peer has not read yet, and the reverse (a super-packet
@@ -108,43 +98,12 @@ class PipeEnd final : public Tun {
   std::size_t queued_in() const noexcept;
   PipeStats stats() const noexcept;
 
+  struct Impl;
+
  private:
   friend PipeEnds make_pipe(const PipeConfig&, std::error_code&);
-  PipeEnd(std::shared_ptr<detail::PipeShared> shared, bool is_a, const PipeConfig& config);
-
-  IoResult read_split(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
-  IoResult write_framed(Buffers bufs, std::size_t offset) noexcept;
-  IoResult write_coalesced(Buffers bufs, std::size_t offset) noexcept;
-  IoResult write_virtio(Buffers bufs, std::size_t offset) noexcept;
-
-  std::shared_ptr<detail::PipeShared> shared_;
-  Channel& in_;   // what this end reads
-  Channel& out_;  // what this end writes
-  const PipeFraming framing_;
-  const bool wire_has_header_;  // the channels carry a virtio_net_hdr before every packet
-  std::size_t batch_size_;
-  std::size_t mtu_;
-  std::size_t min_read_offset_;
-  std::size_t min_write_offset_;
-  std::size_t chunk_;  // packets per write chunk on a wire with headers (<= channel capacity)
-  std::string name_;
-  std::unique_ptr<EventQueue> events_;
-
-  // Read side of an end that splits: one unit taken from the channel and not yet split.
-  std::mutex read_mutex_;
-  std::vector<std::byte> scratch_;
-  std::size_t pending_ = 0;
-  // Write side of an end that adds headers or coalesces.
-  std::mutex write_mutex_;
-  std::unique_ptr<offload::Coalescer> coalescer_;
-  std::vector<Channel::Gathered> gathered_;
-  std::vector<std::span<const std::byte>> parts_;
-
-  std::atomic<std::uint64_t> packets_read_{0};
-  std::atomic<std::uint64_t> packets_written_{0};
-  std::atomic<std::uint64_t> super_read_{0};
-  std::atomic<std::uint64_t> super_written_{0};
-  std::atomic<std::uint64_t> dropped_{0};
+  explicit PipeEnd(std::unique_ptr<Impl> impl) noexcept;
+  std::unique_ptr<Impl> impl_;
 };
 
 struct PipeEnds {

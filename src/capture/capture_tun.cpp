@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <array>
 
+#include "offload/framed_unit.hpp"
 #include "tuntap/offload.hpp"
-#include "tuntap/virtio_net.hpp"
 
 namespace tuntap {
 
@@ -79,12 +79,12 @@ void CaptureTun::record(PcapWriter* writer, Splitter* splitter, Buffers bufs, co
       put(data);
       continue;
     }
-    if (data.size() < virtio_net_hdr_len) {
+    auto unit = offload::unframe(data);
+    if (!unit) {
       ++refused;
       continue;
     }
-    auto hdr = VirtioNetHdr::decode(data.first<virtio_net_hdr_len>());
-    auto packet = data.subspan(virtio_net_hdr_len);
+    const auto& [hdr, packet] = *unit;
     if (splitter == nullptr || (!hdr.is_gso() && !hdr.needs_csum())) {
       put(packet);
       continue;

@@ -2,27 +2,36 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <optional>
+#include <vector>
 
+#include "offload/coalescing_writer.hpp"
+#include "offload/framed_unit.hpp"
+#include "offload/split_reader.hpp"
+#include "tuntap/channel.hpp"
+#include "tuntap/events.hpp"
 #include "tuntap/offload.hpp"
 #include "tuntap/virtio_net.hpp"
 
 namespace tuntap {
 
-namespace detail {
+namespace {
 struct PipeShared {
   explicit PipeShared(const ChannelConfig& config) : a_to_b(config), b_to_a(config) {}
   Channel a_to_b;
   Channel b_to_a;
 };
-}  // namespace detail
+}  // namespace
 
 namespace {
 
 constexpr std::size_t kHdr = virtio_net_hdr_len;
 constexpr std::size_t kMaxIpPacket = 65535;
-// Coalescer's default chunk: the most packets planned (and sent all or nothing) at once.
+// Coalescer's default chunk: the most packets planned (and queued all or nothing) at once.
 constexpr std::size_t kMaxChunk = 128;
 // The header of a packet that needs no offload, as the kernel writes it for a plain packet.
 constexpr std::array<std::byte, kHdr> kZeroHeader{};
@@ -61,34 +70,89 @@ bool splits(PipeFraming framing, bool wire_has_header) noexcept {
 
 }  // namespace
 
-PipeEnd::PipeEnd(std::shared_ptr<detail::PipeShared> shared, bool is_a, const PipeConfig& config)
-    : shared_(std::move(shared)),
-      in_(is_a ? shared_->b_to_a : shared_->a_to_b),
-      out_(is_a ? shared_->a_to_b : shared_->b_to_a),
-      framing_(is_a ? config.framing_a : config.framing_b),
-      wire_has_header_(config.framing_a != PipeFraming::packets ||
-                       config.framing_b != PipeFraming::packets),
-      batch_size_(config.batch_size),
-      mtu_(config.mtu),
-      min_read_offset_(config.min_read_offset),
-      min_write_offset_(config.min_write_offset),
-      chunk_(std::min(config.capacity, kMaxChunk)),
-      name_(is_a ? config.name_a : config.name_b) {
-  if (framing_ == PipeFraming::offload) {
+// The pipe's channel is the offload engine's source and sink on an end that splits or coalesces:
+// the engine (src/offload/) keeps the policy, the channel moves the bytes.
+struct PipeEnd::Impl final : offload::UnitSource, offload::UnitSink {
+  Impl(std::shared_ptr<PipeShared> shared_in, bool is_a, const PipeConfig& config);
+
+  std::size_t fetch(std::span<std::byte> into, bool wait, std::error_code& ec) noexcept override {
+    std::size_t size = 0;
+    auto got = wait ? in.receive(Buffers(&into, 1), std::span(&size, 1), 0)
+                    : in.try_receive(Buffers(&into, 1), std::span(&size, 1), 0);
+    ec = got.error;
+    return size;
+  }
+  // A chunk's units are queued together, all or none, so a failed write never delivers a packet
+  // its count leaves out.
+  std::size_t emit(std::span<const offload::Write> units, std::error_code& ec) noexcept override {
+    for (std::size_t i = 0; i < units.size(); ++i) gathered[i] = units[i].iov;
+    auto sent = out.send_gathered(std::span(gathered).first(units.size()));
+    ec = sent.error;
+    return sent.count;
+  }
+
+  IoResult read_split(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
+  IoResult write_framed(Buffers bufs, std::size_t offset) noexcept;
+  IoResult write_coalesced(Buffers bufs, std::size_t offset) noexcept;
+  IoResult write_virtio(Buffers bufs, std::size_t offset) noexcept;
+
+  std::shared_ptr<PipeShared> shared;
+  Channel& in;   // what this end reads
+  Channel& out;  // what this end writes
+  const PipeFraming framing;
+  const bool wire_has_header;  // the channels carry a virtio_net_hdr before every packet
+  std::size_t batch_size;
+  std::size_t mtu;
+  std::size_t min_read_offset;
+  std::size_t min_write_offset;
+  std::size_t chunk;  // packets per write chunk on a wire with headers (<= channel capacity)
+  std::string name;
+  std::unique_ptr<EventQueue> events;
+
+  // Read side of an end that splits.
+  std::mutex read_mutex;
+  std::optional<offload::SplitReader> splitter;
+  // Write side of an end that adds headers or coalesces.
+  std::mutex write_mutex;
+  std::optional<offload::CoalescingWriter> writer;
+  std::vector<Channel::Gathered> gathered;
+  std::vector<std::span<const std::byte>> parts;
+
+  std::atomic<std::uint64_t> packets_read{0};
+  std::atomic<std::uint64_t> packets_written{0};
+  std::atomic<std::uint64_t> super_read{0};     // passed whole (virtio ends); split ones: splitter
+  std::atomic<std::uint64_t> super_written{0};  // written whole (virtio ends); merged ones: writer
+};
+
+PipeEnd::Impl::Impl(std::shared_ptr<PipeShared> shared_in, bool is_a, const PipeConfig& config)
+    : shared(std::move(shared_in)),
+      in(is_a ? shared->b_to_a : shared->a_to_b),
+      out(is_a ? shared->a_to_b : shared->b_to_a),
+      framing(is_a ? config.framing_a : config.framing_b),
+      wire_has_header(config.framing_a != PipeFraming::packets || config.framing_b != PipeFraming::packets),
+      batch_size(config.batch_size),
+      mtu(config.mtu),
+      min_read_offset(config.min_read_offset),
+      min_write_offset(config.min_write_offset),
+      chunk(std::min(config.capacity, kMaxChunk)),
+      name(is_a ? config.name_a : config.name_b) {
+  if (framing == PipeFraming::offload) {
     // The vnet header of every write goes into the packet's headroom, as on the native device.
-    min_read_offset_ = std::max(min_read_offset_, kHdr);
-    min_write_offset_ = std::max(min_write_offset_, kHdr);
-    coalescer_ = std::make_unique<offload::Coalescer>(
-        offload::CoalescerOptions{.max_packets = chunk_, .tcp = config.tcp_coalescing,
-                                  .udp = config.udp_coalescing});
+    min_read_offset = std::max(min_read_offset, kHdr);
+    min_write_offset = std::max(min_write_offset, kHdr);
+    writer.emplace(offload::CoalescingWriterOptions{
+        .coalescer = {.max_packets = chunk, .tcp = config.tcp_coalescing, .udp = config.udp_coalescing},
+        .restore_after_write = true});
   }
-  if (splits(framing_, wire_has_header_)) {
-    scratch_.resize(kHdr + std::max(mtu_, kMaxIpPacket));
-    gathered_.resize(chunk_);
-    parts_.resize(2 * chunk_);
+  if (splits(framing, wire_has_header)) {
+    splitter.emplace(kHdr + std::max(mtu, kMaxIpPacket));
+    gathered.resize(chunk);
+    parts.resize(2 * chunk);
   }
-  if (config.events) events_ = std::make_unique<EventQueue>();
+  if (config.events) events = std::make_unique<EventQueue>();
 }
+
+PipeEnd::PipeEnd(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 
 PipeEnd::~PipeEnd() {
   // A pipe whose end is gone can never be read or written again through that end: tell the peer.
@@ -96,200 +160,156 @@ PipeEnd::~PipeEnd() {
 }
 
 std::size_t PipeEnd::mtu() const noexcept {
-  return framing_ == PipeFraming::virtio ? kHdr + kMaxIpPacket : mtu_;
+  return impl_->framing == PipeFraming::virtio ? kHdr + kMaxIpPacket : impl_->mtu;
 }
+std::size_t PipeEnd::batch_size() const noexcept { return impl_->batch_size; }
+std::size_t PipeEnd::min_read_offset() const noexcept { return impl_->min_read_offset; }
+std::size_t PipeEnd::min_write_offset() const noexcept { return impl_->min_write_offset; }
+std::string_view PipeEnd::name() const noexcept { return impl_->name; }
+EventQueue* PipeEnd::events() noexcept { return impl_->events.get(); }
+PipeFraming PipeEnd::framing() const noexcept { return impl_->framing; }
 
 IoResult PipeEnd::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
-  if (offset < min_read_offset_) return {0, errc::invalid_argument};
-  auto batch = bufs.first(std::min(bufs.size(), batch_size_));
-  if (splits(framing_, wire_has_header_)) return read_split(batch, sizes, offset);
-  auto result = in_.receive(batch, sizes, offset);
+  auto& m = *impl_;
+  if (offset < m.min_read_offset) return {0, errc::invalid_argument};
+  auto batch = bufs.first(std::min(bufs.size(), m.batch_size));
+  if (m.splitter) return m.read_split(batch, sizes, offset);
+  auto result = m.in.receive(batch, sizes, offset);
   // The scratch bytes of every buffer that got bytes (a truncated packet too) are scribbled over.
   std::size_t touched = result.count + (result.error == errc::jumbo_packet ? 1 : 0);
-  scribble(batch, touched, offset, min_read_offset_);
-  packets_read_.fetch_add(result.count, std::memory_order_relaxed);
-  if (framing_ == PipeFraming::virtio) {
+  scribble(batch, touched, offset, m.min_read_offset);
+  m.packets_read.fetch_add(result.count, std::memory_order_relaxed);
+  if (m.framing == PipeFraming::virtio) {
     std::uint64_t super = 0;
-    for (std::size_t i = 0; i < result.count; ++i) {
-      if (sizes[i] > kHdr && bufs[i][offset + 1] != std::byte{VirtioNetHdr::gso_none}) ++super;
-    }
-    super_read_.fetch_add(super, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < result.count; ++i)
+      if (offload::is_super_packet(bufs[i].subspan(offset, sizes[i]))) ++super;
+    m.super_read.fetch_add(super, std::memory_order_relaxed);
   }
   return result;
 }
 
-// Mirrors NativeTun's read with offloads: take units (vnet header + packet) from the channel and
-// split each into the caller's buffers; the first take may wait, the others do not.
-IoResult PipeEnd::read_split(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
+IoResult PipeEnd::Impl::read_split(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
   if (bufs.empty() || sizes.size() < bufs.size()) return {0, errc::invalid_argument};
-  std::lock_guard lock(read_mutex_);
-  std::size_t count = 0;
-  std::error_code ec;
-  while (count < bufs.size()) {
-    if (pending_ == 0) {
-      std::span<std::byte> whole(scratch_);
-      std::size_t size = 0;
-      auto got = count == 0 ? in_.receive(Buffers(&whole, 1), std::span(&size, 1), 0)
-                            : in_.try_receive(Buffers(&whole, 1), std::span(&size, 1), 0);
-      if (got.error) {
-        // After some packets, "nothing more now" and "closed" wait for the next call.
-        if (count == 0 || (got.error != errc::not_ready && got.error != errc::closed)) ec = got.error;
-        break;
-      }
-      if (size < kHdr) {  // every writer of this pipe adds a header: cannot happen, but be safe
-        dropped_.fetch_add(1, std::memory_order_relaxed);
-        ec = errc::short_read;
-        break;
-      }
-      pending_ = size;
-    }
-    auto hdr = VirtioNetHdr::decode(std::span<const std::byte, kHdr>(scratch_.data(), kHdr));
-    auto packet = std::span<const std::byte>(scratch_).subspan(kHdr, pending_ - kHdr);
-    std::size_t segments = offload::segment_count(hdr, packet, ec);
-    if (!ec && segments > bufs.size() - count) {
-      if (count > 0) break;  // keep it for the next call, which has room
-      ec = errc::too_many_segments;
-    }
-    std::size_t k = 0;
-    if (!ec) k = offload::split(hdr, packet, bufs.subspan(count), sizes.subspan(count), offset, ec);
-    pending_ = 0;
-    if (ec) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
-      break;
-    }
-    if (hdr.is_gso()) super_read_.fetch_add(1, std::memory_order_relaxed);
-    count += k;
-  }
-  scribble(bufs, count, offset, min_read_offset_);
-  packets_read_.fetch_add(count, std::memory_order_relaxed);
-  return {count, ec};
+  std::lock_guard lock(read_mutex);
+  auto result = splitter->read(*this, bufs, sizes, offset);
+  scribble(bufs, result.count, offset, min_read_offset);
+  packets_read.fetch_add(result.count, std::memory_order_relaxed);
+  return result;
 }
 
 IoResult PipeEnd::write(Buffers bufs, std::size_t offset) noexcept {
-  if (offset < min_write_offset_) return {0, errc::invalid_argument};
+  auto& m = *impl_;
+  if (offset < m.min_write_offset) return {0, errc::invalid_argument};
   IoResult result;
-  if (framing_ == PipeFraming::virtio) {
-    result = write_virtio(bufs, offset);
-  } else if (framing_ == PipeFraming::offload) {
-    result = write_coalesced(bufs, offset);
-  } else if (wire_has_header_) {
-    result = write_framed(bufs, offset);
+  if (m.framing == PipeFraming::virtio) {
+    result = m.write_virtio(bufs, offset);
+  } else if (m.framing == PipeFraming::offload) {
+    result = m.write_coalesced(bufs, offset);
+  } else if (m.wire_has_header) {
+    result = m.write_framed(bufs, offset);
   } else {
     // The MTU is checked here, so a batch with a jumbo packet queues exactly the packets before it.
     std::error_code error;
-    std::size_t valid = valid_prefix(bufs, offset, mtu_, error);
-    result = out_.send(bufs.first(valid), offset);
+    std::size_t valid = valid_prefix(bufs, offset, m.mtu, error);
+    result = m.out.send(bufs.first(valid), offset);
     if (!result.error) result.error = error;
   }
-  scribble(bufs, result.count, offset, min_write_offset_);
-  packets_written_.fetch_add(result.count, std::memory_order_relaxed);
+  scribble(bufs, result.count, offset, m.min_write_offset);
+  m.packets_written.fetch_add(result.count, std::memory_order_relaxed);
   return result;
 }
 
 // An ordinary end on a wire with headers: each packet goes with a zero header.
-IoResult PipeEnd::write_framed(Buffers bufs, std::size_t offset) noexcept {
-  std::lock_guard lock(write_mutex_);
+IoResult PipeEnd::Impl::write_framed(Buffers bufs, std::size_t offset) noexcept {
+  std::lock_guard lock(write_mutex);
   std::error_code error;
-  std::size_t valid = valid_prefix(bufs, offset, mtu_, error);
+  std::size_t valid = valid_prefix(bufs, offset, mtu, error);
   std::size_t done = 0;
   while (done < valid) {
-    std::size_t n = std::min(chunk_, valid - done);
+    std::size_t n = std::min(chunk, valid - done);
     for (std::size_t j = 0; j < n; ++j) {
-      parts_[2 * j] = kZeroHeader;
-      parts_[2 * j + 1] = bufs[done + j].subspan(offset);
-      gathered_[j] = std::span(parts_).subspan(2 * j, 2);
+      parts[2 * j] = kZeroHeader;
+      parts[2 * j + 1] = bufs[done + j].subspan(offset);
+      gathered[j] = std::span(parts).subspan(2 * j, 2);
     }
-    auto sent = out_.send_gathered(std::span(gathered_).first(n));
+    auto sent = out.send_gathered(std::span(gathered).first(n));
     if (sent.error) return {done, sent.error};
     done += n;
   }
   return {done, error};
 }
 
-// Mirrors NativeTun's coalescing write: plan super-packets, send each chunk's units all together
-// (so a failure never delivers a packet the count leaves out), then give the caller's bytes back.
-IoResult PipeEnd::write_coalesced(Buffers bufs, std::size_t offset) noexcept {
-  std::lock_guard lock(write_mutex_);
+// The packets up to the first the pipe refuses (larger than its MTU) go through the engine.
+IoResult PipeEnd::Impl::write_coalesced(Buffers bufs, std::size_t offset) noexcept {
+  std::lock_guard lock(write_mutex);
   std::error_code error;
-  std::size_t valid = valid_prefix(bufs, offset, mtu_, error);
-  std::size_t done = 0;
-  while (done < valid) {
-    auto chunk = bufs.subspan(done, std::min(chunk_, valid - done));
-    std::error_code ec;
-    auto plan = coalescer_->plan(chunk, offset, ec);
-    if (ec) return {done, ec};
-    std::uint64_t super = 0;
-    for (std::size_t i = 0; i < plan.size(); ++i) {
-      gathered_[i] = plan[i].iov;
-      if (plan[i].packets.size() > 1) ++super;
-    }
-    auto sent = out_.send_gathered(std::span(gathered_).first(plan.size()));
-    coalescer_->restore();
-    if (sent.error) return {done, sent.error};
-    super_written_.fetch_add(super, std::memory_order_relaxed);
-    done += chunk.size();
-  }
-  return {done, error};
+  std::size_t valid = valid_prefix(bufs, offset, mtu, error);
+  auto result = writer->write(*this, bufs.first(valid), offset);
+  if (!result.error) result.error = error;
+  return result;
 }
 
 // A virtio end: each buffer is a vnet header and a packet, checked as the kernel would.
-IoResult PipeEnd::write_virtio(Buffers bufs, std::size_t offset) noexcept {
+IoResult PipeEnd::Impl::write_virtio(Buffers bufs, std::size_t offset) noexcept {
   std::error_code error;
   std::size_t valid = 0;
-  std::uint64_t super = 0;
   for (; valid < bufs.size(); ++valid) {
-    if (offset > bufs[valid].size() || bufs[valid].size() - offset < kHdr) {
+    if (offset > bufs[valid].size()) {
       error = errc::invalid_argument;
       break;
     }
-    auto unit = bufs[valid].subspan(offset);
-    auto packet = unit.subspan(kHdr);
-    auto hdr = VirtioNetHdr::decode(std::span<const std::byte, kHdr>(unit.data(), kHdr));
-    if (packet.size() > (hdr.is_gso() ? kMaxIpPacket : mtu_)) {
+    auto unit = offload::unframe(bufs[valid].subspan(offset));
+    if (!unit) {
+      error = errc::invalid_argument;
+      break;
+    }
+    if (unit->packet.size() > (unit->hdr.is_gso() ? kMaxIpPacket : mtu)) {
       error = errc::jumbo_packet;
       break;
     }
-    offload::segment_count(hdr, packet, error);
+    offload::segment_count(unit->hdr, unit->packet, error);
     if (error) break;
-    if (hdr.is_gso()) ++super;
   }
-  auto result = out_.send(bufs.first(valid), offset);
-  if (result.count == valid) {
-    super_written_.fetch_add(super, std::memory_order_relaxed);
-  } else {
-    for (std::size_t i = 0; i < result.count; ++i) {
-      if (bufs[i][offset + 1] != std::byte{VirtioNetHdr::gso_none}) {
-        super_written_.fetch_add(1, std::memory_order_relaxed);
-      }
-    }
-  }
+  auto result = out.send(bufs.first(valid), offset);
+  std::uint64_t super = 0;
+  for (std::size_t i = 0; i < result.count; ++i)
+    if (offload::is_super_packet(bufs[i].subspan(offset))) ++super;
+  super_written.fetch_add(super, std::memory_order_relaxed);
   if (!result.error) result.error = error;
   return result;
 }
 
 void PipeEnd::close() noexcept {
-  in_.close();
-  out_.close();
-  if (events_) events_->close();
+  impl_->in.close();
+  impl_->out.close();
+  if (impl_->events) impl_->events->close();
 }
 
-bool PipeEnd::closed() const noexcept { return out_.closed(); }
+bool PipeEnd::closed() const noexcept { return impl_->out.closed(); }
 
 void PipeEnd::set_non_blocking(bool on) noexcept {
-  in_.set_non_blocking(on);
-  out_.set_non_blocking(on);
+  impl_->in.set_non_blocking(on);
+  impl_->out.set_non_blocking(on);
 }
 
-std::size_t PipeEnd::queued_out() const noexcept { return out_.size(); }
-std::size_t PipeEnd::queued_in() const noexcept { return in_.size(); }
+std::size_t PipeEnd::queued_out() const noexcept { return impl_->out.size(); }
+std::size_t PipeEnd::queued_in() const noexcept { return impl_->in.size(); }
 
 PipeStats PipeEnd::stats() const noexcept {
-  return {.packets_read = packets_read_.load(std::memory_order_relaxed),
-          .packets_written = packets_written_.load(std::memory_order_relaxed),
-          .truncated = in_.stats().truncated,
-          .super_packets_read = super_read_.load(std::memory_order_relaxed),
-          .super_packets_written = super_written_.load(std::memory_order_relaxed),
-          .dropped = dropped_.load(std::memory_order_relaxed)};
+  const auto& m = *impl_;
+  constexpr auto r = std::memory_order_relaxed;
+  PipeStats s{.packets_read = m.packets_read.load(r),
+              .packets_written = m.packets_written.load(r),
+              .truncated = m.in.stats().truncated,
+              .super_packets_read = m.super_read.load(r),
+              .super_packets_written = m.super_written.load(r)};
+  if (m.splitter) {
+    auto split = m.splitter->stats();
+    s.super_packets_read += split.super_packets;
+    s.dropped = split.dropped;
+  }
+  if (m.writer) s.super_packets_written += m.writer->stats().coalesced_writes;
+  return s;
 }
 
 PipeEnds make_pipe(const PipeConfig& config, std::error_code& ec) {
@@ -302,12 +322,12 @@ PipeEnds make_pipe(const PipeConfig& config, std::error_code& ec) {
   // With headers, a unit is a vnet header and a packet of up to 64 KiB (a super-packet).
   std::size_t max_unit = headers ? kHdr + std::max(config.mtu, kMaxIpPacket) : config.mtu;
   try {
-    auto shared = std::make_shared<detail::PipeShared>(
+    auto shared = std::make_shared<PipeShared>(
         ChannelConfig{.capacity = config.capacity, .max_packet = max_unit,
                       .non_blocking = config.non_blocking});
     PipeEnds ends;
-    ends.a.reset(new PipeEnd(shared, true, config));
-    ends.b.reset(new PipeEnd(std::move(shared), false, config));
+    ends.a.reset(new PipeEnd(std::make_unique<PipeEnd::Impl>(shared, true, config)));
+    ends.b.reset(new PipeEnd(std::make_unique<PipeEnd::Impl>(std::move(shared), false, config)));
     return ends;
   } catch (const std::bad_alloc&) {
     ec = errc::exhausted;
