@@ -190,8 +190,8 @@ void BM_Forwarder(benchmark::State& state) {
 // super-packet, split on read. Counts segments.
 void BM_OffloadPipeTcp(benchmark::State& state) {
   constexpr std::size_t kSegments = 44;  // 44 x 1448 fits a 64 KiB super-packet
-  auto [a, b] = make_pipe({.batch_size = 64, .framing_a = PipeFraming::offload,
-                           .framing_b = PipeFraming::offload});
+  auto [a, b] = make_pipe({.batch_size = 64, .offload_a = OffloadMode::split,
+                           .offload_b = OffloadMode::split});
   std::vector<std::vector<std::byte>> storage;
   for (std::size_t i = 0; i < kSegments; ++i) {
     test::Spec s;

@@ -104,9 +104,8 @@ int run_bridge(const BridgeOptions& o) {
   // Checked before any device exists, so a bad --cpus leaves nothing behind.
   const auto placement =
       place_queue_pairs(CpuChoice::parse(o.cpus), o.offload == "passthrough", o.queues, allowed_cpus());
-  TunOptions base{.offload = o.offload != "off",
-                  .framing = o.offload == "passthrough" ? Framing::virtio : Framing::packets,
-                  .multi_queue = o.queues > 1};
+  const OffloadMode mode = offload_mode_from(o.offload).value_or(OffloadMode::split);
+  TunOptions base{.offload = mode, .multi_queue = o.queues > 1};
   Side a = open_side(o.a, base, o, o.addr_a);
   Side b = open_side(o.b, base, o, o.addr_b);
   // With --write, every packet A reads or is written goes to one pcap file (all queues share it).
@@ -119,9 +118,9 @@ int run_bridge(const BridgeOptions& o) {
     if (writer) {
       captures.push_back(std::make_shared<CaptureTun>(
           std::make_unique<SharedTun>(a.queues[i]), writer,
-          tuntap::CaptureOptions{.virtio = o.offload == "passthrough", .keep_gso = o.capture.keep_gso}));
+          tuntap::CaptureOptions{.offload = mode, .keep_gso = o.capture.keep_gso}));
       links.push_back(std::make_unique<QueueLink>(std::shared_ptr<Tun>(captures.back()), b.queues[i], config));
-    } else if (o.offload == "passthrough") {
+    } else if (mode == OffloadMode::passthrough) {
       links.push_back(std::make_unique<QueueLink>(a.queues[i], b.queues[i], config));
     } else {
       links.push_back(std::make_unique<QueueLink>(std::shared_ptr<Tun>(a.queues[i]), b.queues[i], config));

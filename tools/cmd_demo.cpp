@@ -89,7 +89,7 @@ void step(int n, int of, const std::string& text) { fmt::print("[{}/{}] {}\n", n
 std::shared_ptr<NativeTun> make_host_tun(const std::string& ns, const std::string& name, bool offload,
                                          const std::string& v4, const std::string& v6) {
   NetnsSwitch inside(ns);
-  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = name, .offload = offload}));
+  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = name, .offload = offload ? OffloadMode::split : OffloadMode::off}));
   netlink::set_mtu(name, 1500);
   netlink::add_address(name, Prefix::parse(v4));
   netlink::add_address(name, Prefix::parse(v6));

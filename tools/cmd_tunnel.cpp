@@ -106,7 +106,7 @@ int run_tunnel(const TunnelOptions& o) {
        .bind_port = local.port,
        .mtu = inner_mtu,
        .dont_fragment = true}));
-  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = o.dev, .offload = o.offload == "split"}));
+  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = o.dev, .offload = offload_mode_from(o.offload).value_or(OffloadMode::split)}));
   const std::string name(tun->name());
   netlink::set_mtu(name, static_cast<std::uint32_t>(inner_mtu));
   for (auto& a : o.addrs) netlink::add_address(name, Prefix::parse(a));

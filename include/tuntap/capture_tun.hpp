@@ -13,7 +13,7 @@
 // Classic pcap has no direction field: give reads and writes their own writers to tell them apart,
 // or one writer for both (it is thread-safe, records never interleave).
 //
-// Super-packets: when the wrapped Tun carries virtio-net headers (NativeTun with Framing::virtio:
+// Super-packets: when the wrapped Tun carries virtio-net headers (OffloadMode::passthrough:
 // each buffer starts with the 10-byte virtio_net_hdr), the header is never recorded; a TSO/USO
 // super-packet is recorded as the MTU-sized packets the kernel would have made of it (split into
 // scratch buffers owned by the wrapper, checksums finished), unless keep_gso is set, which records
@@ -34,9 +34,10 @@
 namespace tuntap {
 
 struct CaptureOptions {
-  // The wrapped Tun's buffers start with a virtio_net_hdr (Framing::virtio).
-  bool virtio = false;
-  // With virtio: record super-packets whole instead of split into packets.
+  // passthrough: the wrapped Tun's buffers start with a virtio_net_hdr; split and off: they hold
+  // ordinary packets.
+  OffloadMode offload = OffloadMode::off;
+  // With passthrough: record super-packets whole instead of split into packets.
   bool keep_gso = false;
 };
 

@@ -1,7 +1,7 @@
 // Two native TUN devices joined both ways by one thread: what A reads goes to B, and back.
 //
-//   auto a = tuntap::open_tun({.name = "ta", .framing = tuntap::Framing::virtio});
-//   auto b = tuntap::open_tun({.name = "tb", .framing = tuntap::Framing::virtio});
+//   auto a = tuntap::open_tun({.name = "ta", .offload = tuntap::OffloadMode::passthrough});
+//   auto b = tuntap::open_tun({.name = "tb", .offload = tuntap::OffloadMode::passthrough});
 //   tuntap::NativeBridge bridge(std::move(a), std::move(b), {.cpus = {0}});
 //
 // Point2Point does the same with a thread per direction, any Tun at either end, and ends that can

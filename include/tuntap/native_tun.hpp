@@ -27,25 +27,15 @@ namespace detail {
 struct NativeTunAccess;  // the library's own tests reach inside through it; not installed
 }
 
-// What read() hands out and write() takes.
-enum class Framing : std::uint8_t {
-  // Ordinary IP packets of at most mtu() bytes; offloads are hidden (split on read, coalesced on write).
-  packets,
-  // Each buffer holds a 10-byte virtio_net_hdr and then a packet that may be a super-packet of up to
-  // 64 KiB: what the kernel exchanges with an IFF_VNET_HDR descriptor, passed through whole. A read
-  // gathers plain packets and ends with the first super-packet (which is a batch of its own). On
-  // write, runs of two or more plain packets (no GSO) between super-packets are still coalesced,
-  // as in `packets` framing (their partial checksums finished first); super-packets go out as they
-  // came, and nothing is reordered.
-  virtio,
-};
-
 struct TunOptions {
   std::string name = "tun%d";    // exact name, pattern or empty (kernel's choice)
-  bool offload = true;           // IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO, USO where accepted)
-  bool tcp_coalescing = true;    // merge TCP segments on write (needs offload)
-  bool udp_coalescing = true;    // merge UDP datagrams on write (needs offload and USO in the kernel)
-  Framing framing = Framing::packets;  // virtio needs offload
+  // split and passthrough open with IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO, USO where
+  // accepted). In passthrough a read gathers plain packets and ends with the first super-packet
+  // (a batch of its own); on write, runs of two or more plain packets between super-packets are
+  // still coalesced (their partial checksums finished first), and nothing is reordered.
+  OffloadMode offload = OffloadMode::split;
+  bool tcp_coalescing = true;    // merge TCP segments on write (split, passthrough)
+  bool udp_coalescing = true;    // merge UDP datagrams on write (split, passthrough; needs USO in the kernel)
   std::size_t batch_size = 128;  // buffers per read; also the most packets one write coalesces
   bool multi_queue = false;
   bool non_blocking = false;
@@ -95,7 +85,7 @@ class NativeTun final : public Tun {
   // 10 bytes of headroom (the virtio-net header) in offload mode, 0 otherwise.
   std::size_t min_read_offset() const noexcept override;
   std::size_t min_write_offset() const noexcept override;
-  // The interface MTU (asked of the kernel); 65535 + 10 in virtio framing.
+  // The interface MTU (asked of the kernel); 65535 + 10 in passthrough.
   std::size_t mtu() const noexcept override;
   std::string_view name() const noexcept override;
   // Link events (up, down, mtu_update) of the device, or nullptr without watch_events.

@@ -13,21 +13,16 @@
 
 namespace tuntap {
 
-// What one end of a pipe reads and writes: the shapes of the native device (native_tun.hpp), so
-// code written for the offload fast path runs against a pipe, without privileges.
-enum class PipeFraming : std::uint8_t {
-  // Ordinary IP packets of at most mtu bytes. Super-packets sent by a virtio peer are split for
-  // this end (as the kernel segments for a device without offloads).
-  packets,
-  // Like NativeTun with offload and packet framing: ordinary packets in the caller's buffers, 10
-  // bytes of headroom demanded on both sides; write() coalesces consecutive packets of a TCP or UDP
-  // flow into super-packets (offload::Coalescer), read() splits super-packets (offload::split).
-  offload,
-  // Like NativeTun with virtio framing: each buffer holds a 10-byte virtio_net_hdr and a packet,
-  // possibly a super-packet of up to 64 KiB, passed whole; mtu() is 10 + 65535. Headers written
-  // are checked as the kernel checks them (offload::segment_count): a bad one fails the write.
-  virtio,
-};
+// What one end of a pipe reads and writes (OffloadMode, in tun.hpp): the shapes of the native device,
+// so code written for the offload fast path runs against a pipe, without privileges.
+//  - off: ordinary IP packets of at most mtu bytes. Super-packets sent by a passthrough peer are
+//    split for this end (as the kernel segments for a device without offloads).
+//  - split: ordinary packets in the caller's buffers, 10 bytes of headroom demanded on both sides;
+//    write() coalesces consecutive packets of a TCP or UDP flow into super-packets, read() splits
+//    super-packets (the offload engine the native device uses).
+//  - passthrough: each buffer holds a 10-byte virtio_net_hdr and a packet, possibly a super-packet
+//    of up to 64 KiB, passed whole; mtu() is 10 + 65535. Headers written are checked as the kernel
+//    checks them (offload::segment_count): a bad one fails the write.
 
 struct PipeConfig {
   std::size_t batch_size = 64;    // most packets one read returns
@@ -35,16 +30,16 @@ struct PipeConfig {
   std::size_t capacity = 256;     // packets (or super-packets) in flight per direction
   // Offsets both ends demand, as a native device with a virtio-net header does: smaller offsets
   // are invalid_argument, and the bytes just before the offset are scribbled over, so code that
-  // trusts them is caught in tests. An offload end demands at least 10.
+  // trusts them is caught in tests. A split end demands at least 10.
   std::size_t min_read_offset = 0;
   std::size_t min_write_offset = 0;
   bool non_blocking = false;      // read/write return not_ready instead of waiting
   bool events = false;            // give each end an EventQueue (events()) a test can push into
   std::string name_a = "pipe-a";
   std::string name_b = "pipe-b";
-  PipeFraming framing_a = PipeFraming::packets;
-  PipeFraming framing_b = PipeFraming::packets;
-  bool tcp_coalescing = true;     // what an offload end merges on write
+  OffloadMode offload_a = OffloadMode::off;
+  OffloadMode offload_b = OffloadMode::off;
+  bool tcp_coalescing = true;     // what a split end merges on write
   bool udp_coalescing = true;
 };
 
@@ -89,7 +84,7 @@ class PipeEnd final : public Tun {
   EventQueue* events() noexcept override;
   void close() noexcept override;
 
-  PipeFraming framing() const noexcept;
+  OffloadMode offload() const noexcept;
   bool closed() const noexcept;
   void set_non_blocking(bool on) noexcept;
   // Units written to this end that its peer has not read yet, and the reverse (a super-packet

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <system_error>
@@ -12,6 +14,35 @@
 namespace tuntap {
 
 class EventQueue;
+
+// How an endpoint hands offloads to its caller. The same three words name the modes everywhere:
+// TunOptions, PipeConfig, CaptureOptions and the CLI's --offload.
+enum class OffloadMode : std::uint8_t {
+  // Ordinary IP packets of at most mtu() bytes; the endpoint uses offloads underneath: super-packets
+  // are split on read, consecutive packets of a flow coalesced on write (docs/offloads.md).
+  split,
+  // Each buffer holds a 10-byte virtio_net_hdr and then a packet that may be a super-packet of up
+  // to 64 KiB, passed through whole; mtu() is 10 + 65535.
+  passthrough,
+  // Ordinary IP packets; no offloads anywhere.
+  off,
+};
+
+constexpr std::string_view to_string(OffloadMode mode) noexcept {
+  switch (mode) {
+    case OffloadMode::split: return "split";
+    case OffloadMode::passthrough: return "passthrough";
+    case OffloadMode::off: return "off";
+  }
+  return "?";
+}
+
+// "split", "passthrough" or "off"; nothing for any other word.
+constexpr std::optional<OffloadMode> offload_mode_from(std::string_view word) noexcept {
+  for (auto mode : {OffloadMode::split, OffloadMode::passthrough, OffloadMode::off})
+    if (to_string(mode) == word) return mode;
+  return std::nullopt;
+}
 
 // What a batched call did: `count` packets moved, then `error` (if any) stopped it. A write that
 // returns count < bufs.size() with an error wrote exactly the first `count` packets.

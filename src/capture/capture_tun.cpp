@@ -32,7 +32,7 @@ CaptureTun::CaptureTun(std::unique_ptr<Tun> inner, std::shared_ptr<PcapWriter> r
     : ForwardingTun(std::move(inner)), reads_(std::move(reads)), writes_(std::move(writes)), options_(options) {
   if (!inner_) throw Error(errc::invalid_argument, "CaptureTun", "give it a Tun to wrap");
   // Scratch only where super-packets may need splitting.
-  if (options_.virtio && !options_.keep_gso) {
+  if (options_.offload == OffloadMode::passthrough && !options_.keep_gso) {
     if (reads_) read_splitter_ = std::make_unique<Splitter>();
     if (writes_) write_splitter_ = std::make_unique<Splitter>();
   }
@@ -75,7 +75,7 @@ void CaptureTun::record(PcapWriter* writer, Splitter* splitter, Buffers bufs, co
     }
     std::size_t length = sizes != nullptr ? sizes[i] : bufs[i].size() - offset;
     std::span<const std::byte> data = bufs[i].subspan(offset, std::min(length, bufs[i].size() - offset));
-    if (!options_.virtio) {
+    if (options_.offload != OffloadMode::passthrough) {
       put(data);
       continue;
     }

@@ -64,8 +64,8 @@ std::size_t valid_prefix(Buffers bufs, std::size_t offset, std::size_t mtu, std:
   return bufs.size();
 }
 
-bool splits(PipeFraming framing, bool wire_has_header) noexcept {
-  return wire_has_header && framing != PipeFraming::virtio;
+bool splits(OffloadMode mode, bool wire_has_header) noexcept {
+  return wire_has_header && mode != OffloadMode::passthrough;
 }
 
 }  // namespace
@@ -99,7 +99,7 @@ struct PipeEnd::Impl final : offload::UnitSource, offload::UnitSink {
   std::shared_ptr<PipeShared> shared;
   Channel& in;   // what this end reads
   Channel& out;  // what this end writes
-  const PipeFraming framing;
+  const OffloadMode mode;
   const bool wire_has_header;  // the channels carry a virtio_net_hdr before every packet
   std::size_t batch_size;
   std::size_t mtu;
@@ -128,15 +128,15 @@ PipeEnd::Impl::Impl(std::shared_ptr<PipeShared> shared_in, bool is_a, const Pipe
     : shared(std::move(shared_in)),
       in(is_a ? shared->b_to_a : shared->a_to_b),
       out(is_a ? shared->a_to_b : shared->b_to_a),
-      framing(is_a ? config.framing_a : config.framing_b),
-      wire_has_header(config.framing_a != PipeFraming::packets || config.framing_b != PipeFraming::packets),
+      mode(is_a ? config.offload_a : config.offload_b),
+      wire_has_header(config.offload_a != OffloadMode::off || config.offload_b != OffloadMode::off),
       batch_size(config.batch_size),
       mtu(config.mtu),
       min_read_offset(config.min_read_offset),
       min_write_offset(config.min_write_offset),
       chunk(std::min(config.capacity, kMaxChunk)),
       name(is_a ? config.name_a : config.name_b) {
-  if (framing == PipeFraming::offload) {
+  if (mode == OffloadMode::split) {
     // The vnet header of every write goes into the packet's headroom, as on the native device.
     min_read_offset = std::max(min_read_offset, kHdr);
     min_write_offset = std::max(min_write_offset, kHdr);
@@ -144,7 +144,7 @@ PipeEnd::Impl::Impl(std::shared_ptr<PipeShared> shared_in, bool is_a, const Pipe
         .coalescer = {.max_packets = chunk, .tcp = config.tcp_coalescing, .udp = config.udp_coalescing},
         .restore_after_write = true});
   }
-  if (splits(framing, wire_has_header)) {
+  if (splits(mode, wire_has_header)) {
     splitter.emplace(kHdr + std::max(mtu, kMaxIpPacket));
     gathered.resize(chunk);
     parts.resize(2 * chunk);
@@ -160,14 +160,14 @@ PipeEnd::~PipeEnd() {
 }
 
 std::size_t PipeEnd::mtu() const noexcept {
-  return impl_->framing == PipeFraming::virtio ? kHdr + kMaxIpPacket : impl_->mtu;
+  return impl_->mode == OffloadMode::passthrough ? kHdr + kMaxIpPacket : impl_->mtu;
 }
 std::size_t PipeEnd::batch_size() const noexcept { return impl_->batch_size; }
 std::size_t PipeEnd::min_read_offset() const noexcept { return impl_->min_read_offset; }
 std::size_t PipeEnd::min_write_offset() const noexcept { return impl_->min_write_offset; }
 std::string_view PipeEnd::name() const noexcept { return impl_->name; }
 EventQueue* PipeEnd::events() noexcept { return impl_->events.get(); }
-PipeFraming PipeEnd::framing() const noexcept { return impl_->framing; }
+OffloadMode PipeEnd::offload() const noexcept { return impl_->mode; }
 
 IoResult PipeEnd::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
   auto& m = *impl_;
@@ -179,7 +179,7 @@ IoResult PipeEnd::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t o
   std::size_t touched = result.count + (result.error == errc::jumbo_packet ? 1 : 0);
   scribble(batch, touched, offset, m.min_read_offset);
   m.packets_read.fetch_add(result.count, std::memory_order_relaxed);
-  if (m.framing == PipeFraming::virtio) {
+  if (m.mode == OffloadMode::passthrough) {
     std::uint64_t super = 0;
     for (std::size_t i = 0; i < result.count; ++i)
       if (offload::is_super_packet(bufs[i].subspan(offset, sizes[i]))) ++super;
@@ -201,9 +201,9 @@ IoResult PipeEnd::write(Buffers bufs, std::size_t offset) noexcept {
   auto& m = *impl_;
   if (offset < m.min_write_offset) return {0, errc::invalid_argument};
   IoResult result;
-  if (m.framing == PipeFraming::virtio) {
+  if (m.mode == OffloadMode::passthrough) {
     result = m.write_virtio(bufs, offset);
-  } else if (m.framing == PipeFraming::offload) {
+  } else if (m.mode == OffloadMode::split) {
     result = m.write_coalesced(bufs, offset);
   } else if (m.wire_has_header) {
     result = m.write_framed(bufs, offset);
@@ -318,7 +318,7 @@ PipeEnds make_pipe(const PipeConfig& config, std::error_code& ec) {
     ec = errc::invalid_argument;
     return {};
   }
-  bool headers = config.framing_a != PipeFraming::packets || config.framing_b != PipeFraming::packets;
+  bool headers = config.offload_a != OffloadMode::off || config.offload_b != OffloadMode::off;
   // With headers, a unit is a vnet header and a packet of up to 64 KiB (a super-packet).
   std::size_t max_unit = headers ? kHdr + std::max(config.mtu, kMaxIpPacket) : config.mtu;
   try {

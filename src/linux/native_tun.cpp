@@ -61,8 +61,8 @@ struct NativeTun::Impl final : offload::UnitSource, offload::UnitSink {
   alignas(64) mutable std::atomic<std::size_t> cached_mtu{1500};
   mutable std::atomic<std::int64_t> mtu_checked{0};
 
-  bool offload() const noexcept { return options.offload; }
-  bool virtio() const noexcept { return options.framing == Framing::virtio; }
+  bool offload() const noexcept { return options.offload != OffloadMode::off; }
+  bool virtio() const noexcept { return options.offload == OffloadMode::passthrough; }
 
   std::size_t fetch(std::span<std::byte> into, bool wait, std::error_code& ec) noexcept override {
     return wait ? dev.read(into, ec) : dev.try_read(into, ec);
@@ -96,8 +96,7 @@ unsigned negotiate_offloads(Device& dev, std::error_code& ec) {
 }  // namespace
 
 std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error_code& ec) {
-  if (options.batch_size == 0 || options.batch_size > 65535 ||
-      (options.framing == Framing::virtio && !options.offload)) {
+  if (options.batch_size == 0 || options.batch_size > 65535 || !offload_mode_from(to_string(options.offload))) {
     ec = errc::invalid_argument;
     return nullptr;
   }
@@ -106,13 +105,13 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error
   impl->dev = Device::open({.mode = Mode::tun,
                             .name = options.name,
                             .multi_queue = options.multi_queue,
-                            .vnet_hdr = options.offload,
+                            .vnet_hdr = impl->offload(),
                             .non_blocking = options.non_blocking,
                             .persist = options.persist},
                            ec);
   if (ec) return nullptr;
   impl->ioctl_socket = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);  // -1: mtu() keeps its cache
-  if (options.offload) {
+  if (impl->offload()) {
     impl->tun_flags = negotiate_offloads(impl->dev, ec);
     if (ec) return nullptr;
     if (impl->virtio()) {
@@ -143,10 +142,10 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options) {
   std::error_code ec;
   auto tun = open(options, ec);
   if (ec == errc::invalid_argument && !tun)
-    throw_if(ec, "open_tun " + options.name, "batch_size 1-65535; virtio framing needs offload");
+    throw_if(ec, "open_tun " + options.name, "batch_size 1-65535, offload split, passthrough or off");
   // Device::open's throwing form carries the detailed message: use it to explain the failure.
   if (ec) {
-    Device::open({.name = options.name, .multi_queue = options.multi_queue, .vnet_hdr = options.offload});
+    Device::open({.name = options.name, .multi_queue = options.multi_queue, .vnet_hdr = options.offload != OffloadMode::off});
     throw_if(ec, "open_tun " + options.name);
   }
   return tun;

@@ -128,7 +128,7 @@ class EngineEndpoints : public test::NetnsTest {};
 
 TEST_F(EngineEndpoints, PipeAndDeviceGiveBackTheSameBatchesInTheSameOrder) {
   auto pipe = make_pipe({.batch_size = 128, .mtu = 1500, .capacity = 256, .non_blocking = true,
-                         .framing_a = PipeFraming::offload, .framing_b = PipeFraming::offload});
+                         .offload_a = OffloadMode::split, .offload_b = OffloadMode::split});
   ASSERT_EQ(sh("sysctl -qw net.ipv4.ip_forward=1").status, 0);
   auto in = test::open_tun_in("", {.name = "ein", .non_blocking = true, .watch_events = false}, "10.61.0.1/24");
   auto out = test::open_tun_in("", {.name = "eout", .non_blocking = true, .watch_events = false}, "10.62.0.1/24");

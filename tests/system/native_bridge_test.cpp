@@ -64,7 +64,7 @@ class NativeBridgeTest : public test::NetnsTest {
 }  // namespace
 
 TEST_F(NativeBridgeTest, PassthroughCarriesATcpTransferIntactWithSuperPacketsOneWayAndAcksTheOther) {
-  join({.framing = Framing::virtio});
+  join({.offload = OffloadMode::passthrough});
   EXPECT_TRUE(a->device().non_blocking());
   EXPECT_TRUE(b->device().non_blocking());
   auto r = cli::tcp_transfer("", host_b.name(), "10.98.0.2", 5101, 100 << 20);
@@ -132,7 +132,7 @@ std::int64_t receive_time(int s) {
 }  // namespace
 
 TEST_F(NativeBridgeTest, ABacklogOneWayDoesNotHoldUpTheOtherDirection) {
-  open_pair({.framing = Framing::virtio});
+  open_pair({.offload = OffloadMode::passthrough});
   // Before the bridge starts, A's queue holds a backlog of several batches for B and B's holds one
   // datagram for A. Both directions are read every round, so B's datagram must arrive while A's
   // backlog is still being delivered, not after it (kernel receive times tell the order).
@@ -170,7 +170,7 @@ TEST_F(NativeBridgeTest, ABacklogOneWayDoesNotHoldUpTheOtherDirection) {
 }
 
 TEST_F(NativeBridgeTest, StopDuringTrafficReturnsPromptlyAndClosesBothDevices) {
-  join({.framing = Framing::virtio});
+  join({.offload = OffloadMode::passthrough});
   auto transfer = std::async(std::launch::async, [&] {
     return cli::tcp_transfer("", host_b.name(), "10.98.0.2", 5102, 1ull << 34, 5);
   });
@@ -191,7 +191,7 @@ TEST_F(NativeBridgeTest, StopDuringTrafficReturnsPromptlyAndClosesBothDevices) {
 }
 
 TEST_F(NativeBridgeTest, StopWhileIdleWakesTheThreadWaitingOnBothDevices) {
-  join({.framing = Framing::virtio});
+  join({.offload = OffloadMode::passthrough});
   std::this_thread::sleep_for(100ms);  // nothing to forward: the thread sleeps on both devices
   EXPECT_FALSE(bridge->stopped());
   auto start = std::chrono::steady_clock::now();
@@ -203,7 +203,7 @@ TEST_F(NativeBridgeTest, StopWhileIdleWakesTheThreadWaitingOnBothDevices) {
 TEST_F(NativeBridgeTest, ClosingEitherDeviceEndsTheThreadByItself) {
   for (bool close_a : {true, false}) {
     SCOPED_TRACE(close_a ? "A closed" : "B closed");
-    join({.framing = Framing::virtio});
+    join({.offload = OffloadMode::passthrough});
     std::this_thread::sleep_for(50ms);
     (close_a ? a : b)->close();
     EXPECT_TRUE(ends_within(1000ms));
@@ -214,7 +214,7 @@ TEST_F(NativeBridgeTest, ClosingEitherDeviceEndsTheThreadByItself) {
 }
 
 TEST_F(NativeBridgeTest, RefusesAMissingOrRepeatedEnd) {
-  open_pair({.framing = Framing::virtio});
+  open_pair({.offload = OffloadMode::passthrough});
   try {
     NativeBridge bad(a, nullptr);
     ADD_FAILURE() << "a null end was taken";
@@ -226,7 +226,7 @@ TEST_F(NativeBridgeTest, RefusesAMissingOrRepeatedEnd) {
 }
 
 TEST_F(NativeBridgeTest, ARefusedPlacementLeavesTheDevicesAsTheyWere) {
-  open_pair({.framing = Framing::virtio});
+  open_pair({.offload = OffloadMode::passthrough});
   try {
     NativeBridge bad(a, b, {.cpus = {100000}});
     ADD_FAILURE() << "CPU 100000 was taken";

@@ -95,7 +95,7 @@ TEST_F(NativeTunTest, UdpFlowWithUnevenSizesArrivesCompleteAndInOrder) {
 }
 
 TEST_F(NativeTunTest, PassthroughModeHandsSuperPacketsOverWhole) {
-  join({.framing = Framing::virtio});
+  join({.offload = OffloadMode::passthrough});
   EXPECT_EQ(a->min_read_offset(), 0u);
   EXPECT_GT(a->mtu(), 65535u);
   auto r = cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5002, 30 << 20);
@@ -106,7 +106,7 @@ TEST_F(NativeTunTest, PassthroughModeHandsSuperPacketsOverWhole) {
 }
 
 TEST_F(NativeTunTest, WithoutOffloadsPlainPacketsFlow) {
-  join({.offload = false});
+  join({.offload = OffloadMode::off});
   EXPECT_FALSE(a->offload_state().vnet_hdr);
   EXPECT_EQ(a->min_read_offset(), 0u);
   auto r = cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5003, 20 << 20);
@@ -209,7 +209,7 @@ TEST_F(NativeTunTest, RefusedGsoWriteFallsBackPacketByPacketLosingNothing) {
 }
 
 TEST_F(NativeTunTest, PassthroughWriteCoalescesRunsOfPlainPacketsAroundSuperPacketsInOrder) {
-  auto tun = NativeTun::open({.name = "pc0", .framing = Framing::virtio});
+  auto tun = NativeTun::open({.name = "pc0", .offload = OffloadMode::passthrough});
   must("sysctl -qw net.ipv6.conf.pc0.disable_ipv6=1 && ip addr add 10.93.0.1/24 dev pc0 && ip link set pc0 up");
   if (!tun->offload_state().uso) GTEST_FAIL() << "this kernel (6.2+ expected) offers no USO on TUN";
   EXPECT_TRUE(tun->offload_state().udp_coalescing);
@@ -240,7 +240,7 @@ TEST_F(NativeTunTest, PassthroughWriteCoalescesRunsOfPlainPacketsAroundSuperPack
 }
 
 TEST_F(NativeTunTest, PassthroughWriteStopsAtAPlainPacketTheKernelRefusesAndLosesNoOther) {
-  auto tun = NativeTun::open({.name = "pc1", .framing = Framing::virtio});
+  auto tun = NativeTun::open({.name = "pc1", .offload = OffloadMode::passthrough});
   must("sysctl -qw net.ipv6.conf.pc1.disable_ipv6=1 && ip addr add 10.93.0.1/24 dev pc1 && ip link set pc1 up");
   int s = bound_receiver();
   std::vector<std::vector<std::byte>> storage;
@@ -282,7 +282,7 @@ TEST_F(NativeTunTest, PersistentDeviceLeftWithAnotherOffloadMaskIsReopenedCorrec
   EXPECT_NE(must("ethtool -k pst0").find("tcp-segmentation-offload: on"), std::string::npos);
   {
     // A plain user of the same device must not inherit TSO (it could not parse super-packets).
-    auto plain = NativeTun::open({.name = "pst0", .offload = false});
+    auto plain = NativeTun::open({.name = "pst0", .offload = OffloadMode::off});
     auto features = must("ethtool -k pst0");
     EXPECT_NE(features.find("tcp-segmentation-offload: off"), std::string::npos) << features;
     plain->device().set_persist(false);
@@ -361,7 +361,7 @@ TEST_F(NativeTunTest, SuperPacketKeptForTheNextReadIsNotReturnedAfterClose) {
 }
 
 TEST_F(NativeTunTest, PassthroughReadGathersPlainPacketsAndStopsAfterASuperPacket) {
-  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = "gs0", .framing = Framing::virtio}));
+  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = "gs0", .offload = OffloadMode::passthrough}));
   if (!tun->offload_state().uso) GTEST_FAIL() << "this kernel (6.2+ expected) offers no USO on TUN";
   int s = udp_socket_through(*tun, 96);
   ASSERT_GE(s, 0);
@@ -384,9 +384,9 @@ TEST_F(NativeTunTest, PassthroughReadGathersPlainPacketsAndStopsAfterASuperPacke
 }
 
 TEST_F(NativeTunTest, OnlyPassthroughReadsTryTheDeviceBeforeWaiting) {
-  auto passthrough = NativeTun::open({.name = "rf0", .framing = Framing::virtio, .multi_queue = true});
+  auto passthrough = NativeTun::open({.name = "rf0", .offload = OffloadMode::passthrough, .multi_queue = true});
   auto split = NativeTun::open({.name = "rf1"});
-  auto plain = NativeTun::open({.name = "rf2", .offload = false});
+  auto plain = NativeTun::open({.name = "rf2", .offload = OffloadMode::off});
   EXPECT_TRUE(tuntap::testing::reads_always_first(*passthrough));
   EXPECT_TRUE(tuntap::testing::reads_always_first(*passthrough->open_queue()));
   EXPECT_FALSE(tuntap::testing::reads_always_first(*split));
@@ -395,7 +395,7 @@ TEST_F(NativeTunTest, OnlyPassthroughReadsTryTheDeviceBeforeWaiting) {
 
 TEST_F(NativeTunTest, MtuOfADeviceOpenedInAnotherNamespaceFollowsChanges) {
   // Opened inside host B's namespace; asked from this thread, which is not in it.
-  auto tun = test::open_tun_in(host_b.name(), {.name = "mt0", .offload = false}, "10.94.0.1/24");
+  auto tun = test::open_tun_in(host_b.name(), {.name = "mt0", .offload = OffloadMode::off}, "10.94.0.1/24");
   EXPECT_EQ(tun->mtu(), 1500u);
   must("ip netns exec " + host_b.name() + " ip link set mt0 mtu 1280");
   std::size_t seen = 0;

@@ -382,7 +382,7 @@ TEST_F(CaptureTunTest, VirtioSuperPacketsAreRecordedAsTheirSegments) {
   fake->to_read.push_back(vnet(VirtioNetHdr{}, plain));
   auto* raw = fake.get();
   auto pcap = writer("virtio.pcap");
-  CaptureTun cap(std::move(fake), pcap, CaptureOptions{.virtio = true});
+  CaptureTun cap(std::move(fake), pcap, CaptureOptions{.offload = tuntap::OffloadMode::passthrough});
   auto r = Batch::empty(4, 70000);
   auto got = cap.read(r.spans, r.sizes, 0);
   ASSERT_EQ(got.count, 2u);
@@ -414,7 +414,7 @@ TEST_F(CaptureTunTest, KeepGsoRecordsSuperPacketsWhole) {
   Bytes super = uso_super_packet(3000, 1200, h);
   fake->to_read.push_back(vnet(h, super));
   auto pcap = writer("keep.pcap");
-  CaptureTun cap(std::move(fake), pcap, CaptureOptions{.virtio = true, .keep_gso = true});
+  CaptureTun cap(std::move(fake), pcap, CaptureOptions{.offload = tuntap::OffloadMode::passthrough, .keep_gso = true});
   auto r = Batch::empty(2, 70000);
   ASSERT_EQ(cap.read(r.spans, r.sizes, 0).count, 1u);
   ASSERT_FALSE(pcap->close());
@@ -434,7 +434,7 @@ TEST_F(CaptureTunTest, VirtioPacketsThatWillNotSplitAreRecordedWhole) {
   fake->to_read.push_back(vnet(tiny, super));
   fake->to_read.push_back(Bytes(5, std::byte(0)));  // shorter than a virtio header
   auto pcap = writer("unsplit.pcap");
-  CaptureTun cap(std::move(fake), pcap, CaptureOptions{.virtio = true});
+  CaptureTun cap(std::move(fake), pcap, CaptureOptions{.offload = tuntap::OffloadMode::passthrough});
   auto r = Batch::empty(4, 70000);
   ASSERT_EQ(cap.read(r.spans, r.sizes, 0).count, 3u);
   ASSERT_FALSE(pcap->close());

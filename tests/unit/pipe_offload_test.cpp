@@ -62,8 +62,8 @@ std::vector<std::vector<std::byte>> read_n(Tun& end, std::size_t n, std::size_t 
 }  // namespace
 
 TEST(PipeOffload, OffloadEndsCoalesceOnWriteAndSplitOnReadGivingBackThePackets) {
-  auto [a, b] = make_pipe({.batch_size = 128, .framing_a = PipeFraming::offload,
-                           .framing_b = PipeFraming::offload});
+  auto [a, b] = make_pipe({.batch_size = 128, .offload_a = OffloadMode::split,
+                           .offload_b = OffloadMode::split});
   EXPECT_EQ(a->min_read_offset(), kHdr);
   EXPECT_EQ(a->min_write_offset(), kHdr);
   EXPECT_EQ(a->mtu(), 1500u);
@@ -88,7 +88,7 @@ TEST(PipeOffload, OffloadEndsCoalesceOnWriteAndSplitOnReadGivingBackThePackets) 
 }
 
 TEST(PipeOffload, CoalescingCanBeTurnedOff) {
-  auto [a, b] = make_pipe({.framing_a = PipeFraming::offload, .framing_b = PipeFraming::offload,
+  auto [a, b] = make_pipe({.offload_a = OffloadMode::split, .offload_b = OffloadMode::split,
                            .tcp_coalescing = false});
   auto batch = batch_of(tcp_flow(10, 500));
   ASSERT_TRUE(a->write(batch.bufs(), kHdr));
@@ -97,8 +97,8 @@ TEST(PipeOffload, CoalescingCanBeTurnedOff) {
 }
 
 TEST(PipeOffload, InterleavedFlowsAndOtherPacketsKeepTheirOrderPerFlow) {
-  auto [a, b] = make_pipe({.batch_size = 128, .framing_a = PipeFraming::offload,
-                           .framing_b = PipeFraming::packets});
+  auto [a, b] = make_pipe({.batch_size = 128, .offload_a = OffloadMode::split,
+                           .offload_b = OffloadMode::off});
   auto f1 = tcp_flow(20, 700, 40000, 1);
   auto f2 = tcp_flow(20, 900, 40001, 50);
   std::vector<std::vector<std::byte>> mixed;
@@ -135,7 +135,7 @@ TEST(PipeOffload, InterleavedFlowsAndOtherPacketsKeepTheirOrderPerFlow) {
 }
 
 TEST(PipeOffload, AVirtioEndSeesSuperPacketsWholeAndCanSendThemBack) {
-  auto [a, v] = make_pipe({.framing_a = PipeFraming::offload, .framing_b = PipeFraming::virtio});
+  auto [a, v] = make_pipe({.offload_a = OffloadMode::split, .offload_b = OffloadMode::passthrough});
   EXPECT_EQ(v->mtu(), kHdr + 65535);
   EXPECT_EQ(v->min_read_offset(), 0u);
   auto flow = tcp_flow(30, 1200);
@@ -166,7 +166,7 @@ TEST(PipeOffload, APlainEndFacingAVirtioEndGetsSegmentsAndSendsZeroHeaders) {
   // Make a super-packet the way the kernel would hand it over: coalesce, then read it whole.
   std::vector<std::byte> super;
   {
-    auto [o, v] = make_pipe({.framing_a = PipeFraming::offload, .framing_b = PipeFraming::virtio});
+    auto [o, v] = make_pipe({.offload_a = OffloadMode::split, .offload_b = OffloadMode::passthrough});
     auto batch = batch_of(tcp_flow(8, 1000));
     ASSERT_TRUE(o->write(batch.bufs(), kHdr));
     OutBuffers in(1, 70000);
@@ -174,7 +174,7 @@ TEST(PipeOffload, APlainEndFacingAVirtioEndGetsSegmentsAndSendsZeroHeaders) {
     auto unit = in.packet(0, 0);
     super.assign(unit.begin(), unit.end());
   }
-  auto [v, p] = make_pipe({.framing_a = PipeFraming::virtio, .framing_b = PipeFraming::packets});
+  auto [v, p] = make_pipe({.offload_a = OffloadMode::passthrough, .offload_b = OffloadMode::off});
   std::span<std::byte> unit(super);
   ASSERT_TRUE(v->write(Buffers(&unit, 1), 0));
   auto got = read_n(*p, 8, 0);
@@ -191,7 +191,7 @@ TEST(PipeOffload, APlainEndFacingAVirtioEndGetsSegmentsAndSendsZeroHeaders) {
 }
 
 TEST(PipeOffload, AVirtioWriteIsCheckedAsTheKernelChecksIt) {
-  auto [v, p] = make_pipe({.mtu = 1500, .framing_a = PipeFraming::virtio});
+  auto [v, p] = make_pipe({.mtu = 1500, .offload_a = OffloadMode::passthrough});
   auto packet = build(Spec{.payload = 3000});
   auto framed = [&](VirtioNetHdr hdr, std::span<const std::byte> body) {
     std::vector<std::byte> u(kHdr + body.size());
@@ -215,8 +215,8 @@ TEST(PipeOffload, AVirtioWriteIsCheckedAsTheKernelChecksIt) {
 }
 
 TEST(PipeOffload, ASuperPacketWaitsForARoomyReadOrIsDroppedWithAnError) {
-  auto [a, b] = make_pipe({.batch_size = 128, .framing_a = PipeFraming::offload,
-                           .framing_b = PipeFraming::offload});
+  auto [a, b] = make_pipe({.batch_size = 128, .offload_a = OffloadMode::split,
+                           .offload_b = OffloadMode::split});
   // Two super-packets of 40 (two flows, written separately) and a reader with 45 buffers.
   auto f1 = batch_of(tcp_flow(40, 500, 40000));
   auto f2 = batch_of(tcp_flow(40, 500, 40001));
@@ -244,7 +244,7 @@ TEST(PipeOffload, ASuperPacketWaitsForARoomyReadOrIsDroppedWithAnError) {
 }
 
 TEST(PipeOffload, ASegmentLargerThanTheReadersBufferIsJumboAndCounted) {
-  auto [a, b] = make_pipe({.framing_a = PipeFraming::offload, .framing_b = PipeFraming::packets});
+  auto [a, b] = make_pipe({.offload_a = OffloadMode::split, .offload_b = OffloadMode::off});
   ASSERT_TRUE(a->write(batch_of(tcp_flow(4, 1000)).bufs(), kHdr));
   OutBuffers in(8, 500);
   auto r = b->read(in.bufs(), in.sizes, 0);
@@ -253,7 +253,7 @@ TEST(PipeOffload, ASegmentLargerThanTheReadersBufferIsJumboAndCounted) {
 }
 
 TEST(PipeOffload, OffsetsBelowTheHeaderAreRefused) {
-  auto [a, b] = make_pipe({.framing_a = PipeFraming::offload});
+  auto [a, b] = make_pipe({.offload_a = OffloadMode::split});
   auto batch = batch_of({make_packet(0, 60)}, 4);
   EXPECT_EQ(a->write(batch.bufs(), 4).error, errc::invalid_argument);
   OutBuffers in(1, 100);
@@ -261,8 +261,8 @@ TEST(PipeOffload, OffsetsBelowTheHeaderAreRefused) {
 }
 
 TEST(PipeOffload, ANonBlockingCoalescedWriteNeverDeliversWhatItDidNotCount) {
-  auto [a, b] = make_pipe({.capacity = 2, .non_blocking = true, .framing_a = PipeFraming::offload,
-                           .framing_b = PipeFraming::offload});
+  auto [a, b] = make_pipe({.capacity = 2, .non_blocking = true, .offload_a = OffloadMode::split,
+                           .offload_b = OffloadMode::split});
   std::vector<std::vector<std::byte>> packets;
   for (std::uint32_t i = 0; i < 5; ++i) packets.push_back(make_packet(i, 60));  // none merge
   auto batch = batch_of(packets);
@@ -286,8 +286,8 @@ TEST(PipeOffload, ANonBlockingCoalescedWriteNeverDeliversWhatItDidNotCount) {
 
 TEST(PipeOffload, AForwarderCarriesCoalescedTrafficIntoAPlainPipe) {
   // sender -> [offload | offload] -> forwarder -> [plain | plain] -> receiver: random TCP flows.
-  auto in = make_pipe({.batch_size = 64, .capacity = 32, .framing_a = PipeFraming::offload,
-                       .framing_b = PipeFraming::offload});
+  auto in = make_pipe({.batch_size = 64, .capacity = 32, .offload_a = OffloadMode::split,
+                       .offload_b = OffloadMode::split});
   auto out = make_pipe({.batch_size = 64, .capacity = 64});
   std::shared_ptr<Tun> from = std::move(in.b), to = std::move(out.a);
   Forwarder fwd(from, to);
