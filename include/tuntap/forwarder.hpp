@@ -12,10 +12,12 @@
 #include <thread>
 #include <vector>
 
-#include "tuntap/detail/batch_buffers.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
+namespace detail {
+struct BatchBuffers;
+}
 
 struct ForwarderConfig {
   // Packets per read: 0 takes the source's batch_size() (capped at 1024).
@@ -97,7 +99,7 @@ class Forwarder {
   std::atomic<std::uint64_t> changes_{0};
 
   // The thread's own state.
-  detail::BatchBuffers batch_;
+  std::unique_ptr<detail::BatchBuffers> batch_;  // not part of the API: defined in src/
   std::size_t offset_ = 0;
   std::size_t held_begin_ = 0;  // packets read but not yet written: batch_.write_spans[begin, end)
   std::size_t held_end_ = 0;

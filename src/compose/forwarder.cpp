@@ -8,6 +8,7 @@
 #include <system_error>
 #include <utility>
 
+#include "compose/batch_buffers.hpp"
 #include "compose/forwarding_rules.hpp"
 #include "linux/pinned_thread.hpp"
 #include "single_writer.hpp"
@@ -27,7 +28,10 @@ constexpr std::chrono::milliseconds kRetryPause{1};
 
 Forwarder::Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination,
                      ForwarderConfig config)
-    : config_(config), source_(std::move(source)), destination_(std::move(destination)) {
+    : config_(config),
+      source_(std::move(source)),
+      destination_(std::move(destination)),
+      batch_(std::make_unique<detail::BatchBuffers>()) {
   thread_ = detail::start_pinned(config_.cpus, [this] { run(); }, "Forwarder");
 }
 
@@ -120,14 +124,14 @@ void Forwarder::shift_held(std::size_t new_offset) noexcept {
   // up inside its buffer, dropping one that no longer fits.
   std::size_t kept = held_begin_;
   for (std::size_t i = held_begin_; i < held_end_; ++i) {
-    std::byte* data = batch_.write_spans[i].data();
-    std::size_t length = batch_.write_spans[i].size() - offset_;
-    if (new_offset + length > batch_.buffer_size) {
+    std::byte* data = batch_->write_spans[i].data();
+    std::size_t length = batch_->write_spans[i].size() - offset_;
+    if (new_offset + length > batch_->buffer_size) {
       detail::bump(drops_);
       continue;
     }
     std::memmove(data + new_offset, data + offset_, length);
-    batch_.write_spans[kept++] = {data, new_offset + length};
+    batch_->write_spans[kept++] = {data, new_offset + length};
   }
   held_end_ = kept;
   offset_ = new_offset;
@@ -168,15 +172,15 @@ void Forwarder::run() noexcept {
     if (reading) {
       const std::size_t batch = detail::batch_for(config_, source->batch_size());
       std::size_t offset = std::max(source->min_read_offset(), destination->min_write_offset());
-      if (!batch_.ensure(offset + source->mtu() + kSpareHeadroom, batch)) {
+      if (!batch_->ensure(offset + source->mtu() + kSpareHeadroom, batch)) {
         detail::bump(errors_);
         pause(kRetryPause);
         continue;
       }
       offset_ = offset;
-      auto result = source->read(Buffers(batch_.read_spans.data(), batch), batch_.sizes, offset_);
+      auto result = source->read(Buffers(batch_->read_spans.data(), batch), batch_->sizes, offset_);
       for (std::size_t i = 0; i < result.count; ++i) {
-        batch_.write_spans[i] = batch_.read_spans[i].first(offset_ + batch_.sizes[i]);
+        batch_->write_spans[i] = batch_->read_spans[i].first(offset_ + batch_->sizes[i]);
       }
       held_begin_ = 0;
       held_end_ = result.count;
@@ -202,7 +206,7 @@ void Forwarder::run() noexcept {
 
     if (destination->min_write_offset() > offset_) shift_held(destination->min_write_offset());
     if (held_begin_ == held_end_) continue;
-    auto held = std::span(batch_.write_spans).subspan(held_begin_, held_end_ - held_begin_);
+    auto held = std::span(batch_->write_spans).subspan(held_begin_, held_end_ - held_begin_);
     auto result = destination->write(Buffers(held.data(), held.size()), offset_);
     std::size_t written = std::min(result.count, held.size());
     std::uint64_t bytes = 0;
