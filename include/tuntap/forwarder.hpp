@@ -1,18 +1,11 @@
 // Moves packets from one Tun to another on its own thread; either end can be swapped while it runs.
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <span>
-#include <thread>
 #include <vector>
 
-#include "tuntap/detail/batch_buffers.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
@@ -79,37 +72,9 @@ class Forwarder {
   ForwarderStats stats() const noexcept;
 
  private:
-  void run() noexcept;
-  void shift_held(std::size_t new_offset) noexcept;
-  void pause(std::chrono::milliseconds how_long) noexcept;
-
-  const ForwarderConfig config_;
-
-  mutable std::mutex mutex_;  // guards the ends, their generations and stop_
-  std::condition_variable changed_;
-  std::shared_ptr<Tun> source_;
-  std::shared_ptr<Tun> destination_;
-  std::uint64_t source_generation_ = 0;       // counts set/exchange calls, so the thread can
-  std::uint64_t destination_generation_ = 0;  // tell a new end from the one it saw closed
-  bool stop_ = false;
-  // Bumped (under mutex_) by every change above: the thread takes the lock only when it moved, not
-  // once per batch, which at one packet per batch was a lock and an unlock per packet.
-  std::atomic<std::uint64_t> changes_{0};
-
-  // The thread's own state.
-  detail::BatchBuffers batch_;
-  std::size_t offset_ = 0;
-  std::size_t held_begin_ = 0;  // packets read but not yet written: batch_.write_spans[begin, end)
-  std::size_t held_end_ = 0;
-
-  // Written by the thread alone (see detail::bump), read by stats() from any thread.
-  std::atomic<std::uint64_t> packets_{0};
-  std::atomic<std::uint64_t> bytes_{0};
-  std::atomic<std::uint64_t> drops_{0};
-  std::atomic<std::uint64_t> errors_{0};
-
-  std::mutex join_mutex_;
-  std::thread thread_;
+  // Everything the thread touches lives here, so the thread never sees the Forwarder object itself.
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace tuntap

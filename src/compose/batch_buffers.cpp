@@ -1,4 +1,4 @@
-#include "tuntap/detail/batch_buffers.hpp"
+#include "compose/batch_buffers.hpp"
 
 namespace tuntap::detail {
 

@@ -1,13 +1,19 @@
 #include "tuntap/forwarder.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <new>
+#include <span>
 #include <system_error>
+#include <thread>
 #include <utility>
 
+#include "compose/batch_buffers.hpp"
 #include "compose/forwarding_rules.hpp"
 #include "linux/pinned_thread.hpp"
 #include "single_writer.hpp"
@@ -23,38 +29,122 @@ constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
 // for latency, long enough not to spin a core on an end that keeps failing.
 constexpr std::chrono::milliseconds kRetryPause{1};
 
+// An end as set_/exchange_ installed it. The generation counts those calls, so the thread can tell
+// a new end from the one it saw closed.
+struct Installed {
+  std::shared_ptr<Tun> tun;
+  std::uint64_t generation = 0;
+};
+
+// An end as the thread holds it: what it picked up, and the generation it saw gone, which it treats
+// as unset until a set_/exchange_ call replaces it.
+struct InHand {
+  std::shared_ptr<Tun> tun;
+  std::uint64_t generation = kNone;
+  std::uint64_t gone = kNone;
+
+  bool usable(const Installed& installed) const noexcept {
+    return installed.tun && installed.generation != gone;
+  }
+  void pick_up(const Installed& installed) noexcept {
+    if (generation == installed.generation) return;
+    tun = installed.tun;
+    generation = installed.generation;
+  }
+  // Lets go of it now; a replacement bumps the generation anyway.
+  void lose() noexcept {
+    gone = generation;
+    tun.reset();
+    generation = kNone;
+  }
+};
+
 }  // namespace
+
+// The thread runs Impl::run and touches nothing else, so it never depends on the Forwarder object;
+// stop() (and so the destructor) joins it before the Impl is destroyed.
+struct Forwarder::Impl {
+  Impl(std::shared_ptr<Tun> from, std::shared_ptr<Tun> to, ForwarderConfig forwarder_config)
+      : config(std::move(forwarder_config)),
+        installed_source{std::move(from)},
+        installed_destination{std::move(to)} {}
+
+  std::shared_ptr<Tun> exchange(Installed& end, std::shared_ptr<Tun> tun);
+  std::shared_ptr<Tun> current(const Installed& end) const;
+  void stop() noexcept;
+
+  // The thread: each step does one job.
+  void run() noexcept;
+  bool refresh_ends() noexcept;
+  bool read_batch() noexcept;
+  void make_room() noexcept;
+  void write_held() noexcept;
+  void pause(std::chrono::milliseconds how_long) noexcept;
+  bool holding() const noexcept { return held_begin != held_end; }
+
+  const ForwarderConfig config;
+
+  mutable std::mutex mutex;  // guards the installed ends and stopping
+  std::condition_variable changed;
+  Installed installed_source;
+  Installed installed_destination;
+  bool stopping = false;
+  // Bumped (under mutex) by every change above: the thread takes the lock only when it moved, not
+  // once per batch, which at one packet per batch was a lock and an unlock per packet.
+  std::atomic<std::uint64_t> changes{0};
+
+  // The thread's own state.
+  InHand source;
+  InHand destination;
+  std::uint64_t seen_changes = kNone;
+  detail::BatchBuffers batch;
+  std::size_t offset = 0;
+  std::size_t held_begin = 0;  // packets read but not yet written: batch.write_spans[begin, end)
+  std::size_t held_end = 0;
+
+  // Written by the thread alone (see detail::bump), read by stats() from any thread.
+  std::atomic<std::uint64_t> packets{0};
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> drops{0};
+  std::atomic<std::uint64_t> errors{0};
+
+  std::mutex join_mutex;
+  std::thread thread;
+};
 
 Forwarder::Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination,
                      ForwarderConfig config)
-    : config_(config), source_(std::move(source)), destination_(std::move(destination)) {
-  thread_ = detail::start_pinned(config_.cpus, [this] { run(); }, "Forwarder");
+    : impl_(std::make_unique<Impl>(std::move(source), std::move(destination), std::move(config))) {
+  // The thread gets the Impl, never `this`: it must not depend on the Forwarder object.
+  Impl* impl = impl_.get();
+  impl->thread = detail::start_pinned(impl->config.cpus, [impl] { impl->run(); }, "Forwarder");
 }
 
 Forwarder::~Forwarder() { stop(); }
 
-std::shared_ptr<Tun> Forwarder::exchange_source(std::shared_ptr<Tun> source) {
+std::shared_ptr<Tun> Forwarder::Impl::exchange(Installed& end, std::shared_ptr<Tun> tun) {
   std::shared_ptr<Tun> old;
   {
-    std::lock_guard lock(mutex_);
-    old = std::exchange(source_, std::move(source));
-    ++source_generation_;
-    changes_.fetch_add(1);
+    std::lock_guard lock(mutex);
+    old = std::exchange(end.tun, std::move(tun));
+    ++end.generation;
+    changes.fetch_add(1);
   }
-  changed_.notify_all();
+  changed.notify_all();
   return old;
 }
 
+std::shared_ptr<Tun> Forwarder::Impl::current(const Installed& end) const {
+  std::lock_guard lock(mutex);
+  return end.tun;
+}
+
+std::shared_ptr<Tun> Forwarder::exchange_source(std::shared_ptr<Tun> source) {
+  return impl_->exchange(impl_->installed_source, std::move(source));
+}
+
 std::shared_ptr<Tun> Forwarder::exchange_destination(std::shared_ptr<Tun> destination) {
-  std::shared_ptr<Tun> old;
-  {
-    std::lock_guard lock(mutex_);
-    old = std::exchange(destination_, std::move(destination));
-    ++destination_generation_;
-    changes_.fetch_add(1);
-  }
-  changed_.notify_all();
-  return old;
+  return impl_->exchange(impl_->installed_destination, std::move(destination));
 }
 
 std::shared_ptr<Tun> Forwarder::set_source(std::shared_ptr<Tun> source) {
@@ -71,164 +161,157 @@ std::shared_ptr<Tun> Forwarder::set_destination(std::shared_ptr<Tun> destination
   return old;
 }
 
-std::shared_ptr<Tun> Forwarder::source() const {
-  std::lock_guard lock(mutex_);
-  return source_;
-}
+std::shared_ptr<Tun> Forwarder::source() const { return impl_->current(impl_->installed_source); }
 
 std::shared_ptr<Tun> Forwarder::destination() const {
-  std::lock_guard lock(mutex_);
-  return destination_;
+  return impl_->current(impl_->installed_destination);
 }
 
-void Forwarder::stop() noexcept {
-  std::shared_ptr<Tun> source, destination;
+void Forwarder::stop() noexcept { impl_->stop(); }
+
+void Forwarder::Impl::stop() noexcept {
+  std::shared_ptr<Tun> from, to;
   {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-    changes_.fetch_add(1);
-    source = source_;
-    destination = destination_;
+    std::lock_guard lock(mutex);
+    stopping = true;
+    changes.fetch_add(1);
+    from = installed_source.tun;
+    to = installed_destination.tun;
   }
-  changed_.notify_all();
+  changed.notify_all();
   // Closing is the only way to wake a thread blocked inside an end's read or write.
-  if (source) source->close();
-  if (destination) destination->close();
-  std::lock_guard lock(join_mutex_);
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  if (from) from->close();
+  if (to) to->close();
+  std::lock_guard lock(join_mutex);
+  if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
 }
 
 bool Forwarder::stopped() const noexcept {
-  std::lock_guard lock(mutex_);
-  return stop_;
+  std::lock_guard lock(impl_->mutex);
+  return impl_->stopping;
 }
 
 ForwarderStats Forwarder::stats() const noexcept {
-  return {.packets = packets_.load(std::memory_order_relaxed),
-          .bytes = bytes_.load(std::memory_order_relaxed),
-          .drops = drops_.load(std::memory_order_relaxed),
-          .errors = errors_.load(std::memory_order_relaxed)};
+  return {.packets = impl_->packets.load(std::memory_order_relaxed),
+          .bytes = impl_->bytes.load(std::memory_order_relaxed),
+          .drops = impl_->drops.load(std::memory_order_relaxed),
+          .errors = impl_->errors.load(std::memory_order_relaxed)};
 }
 
-void Forwarder::pause(std::chrono::milliseconds how_long) noexcept {
-  std::unique_lock lock(mutex_);
-  changed_.wait_for(lock, how_long, [&] { return stop_; });
+void Forwarder::Impl::run() noexcept {
+  while (refresh_ends()) {
+    // Write what was read at once: both ends were current a moment ago, and going round the loop
+    // first would only take the lock again (a swap since then is seen at the next batch).
+    if (holding() || read_batch()) write_held();
+  }
+  detail::bump(drops, held_end - held_begin);  // stop() came first: these are never written
+  held_begin = held_end = 0;
 }
 
-void Forwarder::shift_held(std::size_t new_offset) noexcept {
-  // A new destination wants more headroom than the batch was read with: move each held packet
-  // up inside its buffer, dropping one that no longer fits.
-  std::size_t kept = held_begin_;
-  for (std::size_t i = held_begin_; i < held_end_; ++i) {
-    std::byte* data = batch_.write_spans[i].data();
-    std::size_t length = batch_.write_spans[i].size() - offset_;
-    if (new_offset + length > batch_.buffer_size) {
-      detail::bump(drops_);
+// Makes the ends in hand current and usable: a destination, and a source unless packets are held
+// (they are written whatever the source). Takes the lock only when an end is missing or something
+// changed, and waits there until the ends are usable. False once stop() was called.
+bool Forwarder::Impl::refresh_ends() noexcept {
+  const bool reading = !holding();
+  if (destination.tun && (source.tun || !reading) && changes.load() == seen_changes) return true;
+  std::unique_lock lock(mutex);
+  changed.wait(lock, [&] {
+    if (stopping) return true;
+    // Read only when there is somewhere to write; write held packets whatever the source.
+    return destination.usable(installed_destination) && (source.usable(installed_source) || !reading);
+  });
+  if (stopping) return false;
+  seen_changes = changes.load();
+  source.pick_up(installed_source);
+  destination.pick_up(installed_destination);
+  return true;
+}
+
+// Reads a batch with headroom for both ends. True when it is to be written now; false after an
+// error (packets read before it are written next time round) or when the buffers cannot be had.
+bool Forwarder::Impl::read_batch() noexcept {
+  Tun& from = *source.tun;
+  const std::size_t count = detail::batch_for(config, from.batch_size());
+  const std::size_t headroom = std::max(from.min_read_offset(), destination.tun->min_write_offset());
+  if (!batch.ensure(headroom + from.mtu() + kSpareHeadroom, count)) {
+    detail::bump(errors);
+    pause(kRetryPause);
+    return false;
+  }
+  offset = headroom;
+  auto result = from.read(Buffers(batch.read_spans.data(), count), batch.sizes, offset);
+  for (std::size_t i = 0; i < result.count; ++i)
+    batch.write_spans[i] = batch.read_spans[i].first(offset + batch.sizes[i]);
+  held_begin = 0;
+  held_end = result.count;
+  if (!result.error) return true;
+
+  if (detail::end_is_gone(result.error)) {
+    if (result.error != errc::closed) detail::bump(errors);
+    source.lose();
+  } else if (result.error == errc::not_ready) {
+    if (result.count == 0) pause(kRetryPause);
+  } else {
+    detail::bump(errors);
+    if (result.error == errc::jumbo_packet) detail::bump(drops);  // consumed, not deliverable
+    if (result.count == 0) pause(kRetryPause);
+  }
+  return false;
+}
+
+// A new destination may want more headroom (min_write_offset) than the batch was read with: move
+// each held packet up inside its buffer, into the spare bytes, dropping one that no longer fits.
+void Forwarder::Impl::make_room() noexcept {
+  const std::size_t wanted = destination.tun->min_write_offset();
+  if (wanted <= offset) return;
+  std::size_t kept = held_begin;
+  for (std::size_t i = held_begin; i < held_end; ++i) {
+    std::byte* data = batch.write_spans[i].data();
+    const std::size_t length = batch.write_spans[i].size() - offset;
+    if (wanted + length > batch.buffer_size) {
+      detail::bump(drops);
       continue;
     }
-    std::memmove(data + new_offset, data + offset_, length);
-    batch_.write_spans[kept++] = {data, new_offset + length};
+    std::memmove(data + wanted, data + offset, length);
+    batch.write_spans[kept++] = {data, wanted + length};
   }
-  held_end_ = kept;
-  offset_ = new_offset;
+  held_end = kept;
+  offset = wanted;
 }
 
-void Forwarder::run() noexcept {
-  std::shared_ptr<Tun> source, destination;
-  std::uint64_t source_generation = kNone, destination_generation = kNone;
-  std::uint64_t dead_source = kNone, dead_destination = kNone;  // generations seen closed
+// Writes the held packets. Those the destination does not take stay held for the next round (for
+// its replacement if it is gone), except one it refuses, which is dropped.
+void Forwarder::Impl::write_held() noexcept {
+  make_room();
+  if (!holding()) return;
+  auto held = std::span(batch.write_spans).subspan(held_begin, held_end - held_begin);
+  auto result = destination.tun->write(Buffers(held.data(), held.size()), offset);
+  const std::size_t written = std::min(result.count, held.size());
+  std::uint64_t sent = 0;
+  for (std::size_t i = 0; i < written; ++i) sent += held[i].size() - offset;
+  detail::bump(packets, written);
+  detail::bump(bytes, sent);
+  held_begin += written;
+  if (!result.error) return;
 
-  std::uint64_t seen_changes = kNone;
-
-  for (;;) {
-    const bool reading = held_begin_ == held_end_;
-    // The ends in hand are current and usable: go on without the lock.
-    const bool ready = destination && (source || !reading) && changes_.load() == seen_changes;
-    if (!ready) {
-      std::unique_lock lock(mutex_);
-      changed_.wait(lock, [&] {
-        if (stop_) return true;
-        bool have_destination = destination_ && destination_generation_ != dead_destination;
-        bool have_source = source_ && source_generation_ != dead_source;
-        // Read only when there is somewhere to write; write held packets whatever the source.
-        return have_destination && (have_source || !reading);
-      });
-      if (stop_) break;
-      seen_changes = changes_.load();
-      if (source_generation != source_generation_) {
-        source = source_;
-        source_generation = source_generation_;
-      }
-      if (destination_generation != destination_generation_) {
-        destination = destination_;
-        destination_generation = destination_generation_;
-      }
-    }
-
-    if (reading) {
-      const std::size_t batch = detail::batch_for(config_, source->batch_size());
-      std::size_t offset = std::max(source->min_read_offset(), destination->min_write_offset());
-      if (!batch_.ensure(offset + source->mtu() + kSpareHeadroom, batch)) {
-        detail::bump(errors_);
-        pause(kRetryPause);
-        continue;
-      }
-      offset_ = offset;
-      auto result = source->read(Buffers(batch_.read_spans.data(), batch), batch_.sizes, offset_);
-      for (std::size_t i = 0; i < result.count; ++i) {
-        batch_.write_spans[i] = batch_.read_spans[i].first(offset_ + batch_.sizes[i]);
-      }
-      held_begin_ = 0;
-      held_end_ = result.count;
-      if (result.error) {
-        if (detail::end_is_gone(result.error)) {
-          if (result.error != errc::closed) detail::bump(errors_);
-          dead_source = source_generation;
-          source.reset();  // let go of it now; a replacement bumps the generation anyway
-          source_generation = kNone;
-        } else if (result.error == errc::not_ready) {
-          if (result.count == 0) pause(kRetryPause);
-        } else {
-          detail::bump(errors_);
-          // A jumbo read consumed one packet it could not deliver whole.
-          if (result.error == errc::jumbo_packet) detail::bump(drops_);
-          if (result.count == 0) pause(kRetryPause);
-        }
-        continue;  // packets read before the error are written next time round
-      }
-      // Write what was read at once: both ends were current a moment ago, and going round the loop
-      // first would only take the lock again (a swap since then is seen at the next batch).
-    }
-
-    if (destination->min_write_offset() > offset_) shift_held(destination->min_write_offset());
-    if (held_begin_ == held_end_) continue;
-    auto held = std::span(batch_.write_spans).subspan(held_begin_, held_end_ - held_begin_);
-    auto result = destination->write(Buffers(held.data(), held.size()), offset_);
-    std::size_t written = std::min(result.count, held.size());
-    std::uint64_t bytes = 0;
-    for (std::size_t i = 0; i < written; ++i) bytes += held[i].size() - offset_;
-    detail::bump(packets_, written);
-    detail::bump(bytes_, bytes);
-    held_begin_ += written;
-    if (!result.error) continue;
-    if (detail::end_is_gone(result.error)) {
-      if (result.error != errc::closed) detail::bump(errors_);
-      dead_destination = destination_generation;
-      destination.reset();
-      destination_generation = kNone;
-    } else if (result.error == errc::not_ready || result.error == errc::exhausted) {
-      pause(kRetryPause);  // the destination is full: try the same packets again
-    } else {
-      // The destination refused the packet at held_begin_ (too big, not IP, ...): drop it.
-      detail::bump(errors_);
-      if (held_begin_ < held_end_) {
-        ++held_begin_;
-        detail::bump(drops_);
-      }
+  if (detail::end_is_gone(result.error)) {
+    if (result.error != errc::closed) detail::bump(errors);
+    destination.lose();
+  } else if (result.error == errc::not_ready || result.error == errc::exhausted) {
+    pause(kRetryPause);  // the destination is full: try the same packets again
+  } else {
+    // The destination refused the packet at held_begin (too big, not IP, ...): drop it.
+    detail::bump(errors);
+    if (holding()) {
+      ++held_begin;
+      detail::bump(drops);
     }
   }
-  detail::bump(drops_, held_end_ - held_begin_);
-  held_begin_ = held_end_ = 0;
+}
+
+void Forwarder::Impl::pause(std::chrono::milliseconds how_long) noexcept {
+  std::unique_lock lock(mutex);
+  changed.wait_for(lock, how_long, [&] { return stopping; });
 }
 
 }  // namespace tuntap

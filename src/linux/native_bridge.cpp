@@ -5,8 +5,9 @@
 #include <utility>
 #include <vector>
 
-#include "linux/device_access.hpp"
+#include "compose/batch_buffers.hpp"
 #include "compose/forwarding_rules.hpp"
+#include "linux/device_access.hpp"
 #include "linux/pinned_thread.hpp"
 #include "single_writer.hpp"
 

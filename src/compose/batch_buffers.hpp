@@ -1,5 +1,5 @@
 // The buffers a forwarding loop reads a batch into and writes it from (Forwarder, NativeBridge).
-// Not part of the API: public only because forwarder.hpp holds one.
+// Not part of the API.
 #pragma once
 
 #include <cstddef>
