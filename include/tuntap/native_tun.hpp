@@ -73,13 +73,8 @@ class NativeTun final : public Tun {
   ~NativeTun() override;
 
   IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept override;
-  // With coalescing, the packets of one flow travel in one super-packet and packets of other flows
-  // may sit between them: if a write fails, `count` is the longest prefix of bufs known to be on
-  // the wire, and some packets after it may have been sent too (a retry from `count` can repeat
-  // them; TCP and most protocols above IP tolerate that, as they tolerate any duplicate).
-  // Coalescing patches headers in place; after a failed write the packets from `count` on are
-  // again packets the kernel takes as the ones passed (patches undone, partial checksums possibly
-  // finished), so a retry from `count` sends what was meant.
+  // Keeps Tun::write's contract for a failed write; in passthrough, plain packets of a merged run
+  // may come back with their partial checksums finished (still the packets the kernel takes).
   IoResult write(Buffers bufs, std::size_t offset) noexcept override;
   std::size_t batch_size() const noexcept override;
   // 10 bytes of headroom (the virtio-net header) in offload mode, 0 otherwise.

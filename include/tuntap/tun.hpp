@@ -44,8 +44,8 @@ constexpr std::optional<OffloadMode> offload_mode_from(std::string_view word) no
   return std::nullopt;
 }
 
-// What a batched call did: `count` packets moved, then `error` (if any) stopped it. A write that
-// returns count < bufs.size() with an error wrote exactly the first `count` packets.
+// What a batched call did: `count` packets moved, then `error` (if any) stopped it. What that means
+// for each direction is stated once, at Tun::read and Tun::write; every endpoint keeps it.
 struct IoResult {
   std::size_t count = 0;
   std::error_code error;
@@ -70,6 +70,13 @@ class Tun {
 
   // Writes the packets bufs[i][offset, end); offset must be at least min_write_offset() and the
   // bytes before it may be overwritten. Never throws, never allocates.
+  // A write that stops early (count < bufs.size(), with an error): packets [0, count) are on the
+  // wire and bufs[count] is not. An endpoint that coalesces may have sent some packets after
+  // `count` too, inside a merged super-packet that went out while an earlier packet of another
+  // flow did not (a retry from `count` can repeat them; TCP and most protocols above IP tolerate
+  // that, as they tolerate any duplicate); an endpoint that queues a batch all or none (a pipe)
+  // never does. Either way the packets from `count` on are left as the caller passed them (header
+  // patches undone), so a retry from `count` sends what was meant.
   virtual IoResult write(Buffers bufs, std::size_t offset) noexcept = 0;
 
   // How many buffers a read may fill at once (the caller should pass at least this many).
