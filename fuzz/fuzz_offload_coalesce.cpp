@@ -44,14 +44,14 @@ void fix_checksums(std::span<std::byte> pkt) {
     store16(pkt.data() + ipv4::checksum, internet_checksum(pkt.first(l3.header_len)));
   }
   std::size_t at = 0;
-  if (l3.protocol == proto_tcp && pkt.size() >= l3.header_len + tcp::min_len) at = l3.header_len + tcp::checksum;
-  else if (l3.protocol == proto_udp && pkt.size() >= l3.header_len + udp::len) at = l3.header_len + udp::checksum;
+  if (l3.protocol == ipproto::tcp && pkt.size() >= l3.header_len + tcp::min_len) at = l3.header_len + tcp::checksum;
+  else if (l3.protocol == ipproto::udp && pkt.size() >= l3.header_len + udp::len) at = l3.header_len + udp::checksum;
   else return;
   store16(pkt.data() + at, 0);
   const auto src = pkt.subspan(l3.src, l3.addr_len), dst = pkt.subspan(l3.src + l3.addr_len, l3.addr_len);
   Checksum sum = pseudo_header(src, dst, l3.protocol, static_cast<std::uint32_t>(pkt.size() - l3.header_len));
   sum.add(pkt.subspan(l3.header_len));
-  store16(pkt.data() + at, l3.protocol == proto_udp ? sum.finish_udp() : sum.finish());
+  store16(pkt.data() + at, l3.protocol == ipproto::udp ? sum.finish_udp() : sum.finish());
 }
 
 bool within(std::span<const std::byte> part, const std::byte* begin, std::size_t size) {

@@ -110,8 +110,16 @@ unsigned ifindex(std::string_view name);
 unsigned ifindex(std::string_view name, std::error_code& ec);
 std::string ifname(unsigned index);
 std::string ifname(unsigned index, std::error_code& ec);
-// Checks an interface name without asking the kernel: 1-15 bytes, no '/', ':' or white space.
+// The interface-name rule, checked without asking the kernel: the kernel's own (1-15 bytes, not
+// "." or "..", no '/', white space or NUL) plus no ':', the alias syntax ioctl-based tools misread.
+// Device::open, every call here that takes a name and the CLI apply this one rule.
 bool valid_ifname(std::string_view name) noexcept;
+// What is wrong with `name`, in the one wording every tuntap error about a refused name uses
+// ("not empty, at most 15 bytes, ..."), or "" when valid_ifname(name).
+std::string_view ifname_problem(std::string_view name) noexcept;
+// Throws Error(errc::invalid_argument) "interface name '<name>': Invalid argument (<problem>)"
+// unless valid_ifname(name); control characters in the name are shown escaped (\r, \x01).
+void check_ifname(std::string_view name);
 
 // --- links -----------------------------------------------------------------------------------
 LinkInfo link(std::string_view name);

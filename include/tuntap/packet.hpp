@@ -65,19 +65,22 @@ inline constexpr std::uint8_t cwr = 0x80;
 }  // namespace tcp_flags
 
 namespace detail {
-inline std::uint16_t load_be16(const std::byte* p) noexcept {
+// Big-endian field access for the inline accessors below. The library's own code reaches these
+// through src/packet/wire.hpp, the one wire vocabulary; they live here only because the
+// accessors are inline.
+inline std::uint16_t load16(const std::byte* p) noexcept {
   return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) | std::to_integer<unsigned>(p[1]));
 }
-inline std::uint32_t load_be32(const std::byte* p) noexcept {
-  return (std::uint32_t{load_be16(p)} << 16) | load_be16(p + 2);
+inline std::uint32_t load32(const std::byte* p) noexcept {
+  return (std::uint32_t{load16(p)} << 16) | load16(p + 2);
 }
-inline void store_be16(std::byte* p, std::uint16_t v) noexcept {
+inline void store16(std::byte* p, std::uint16_t v) noexcept {
   p[0] = static_cast<std::byte>(v >> 8);
   p[1] = static_cast<std::byte>(v);
 }
-inline void store_be32(std::byte* p, std::uint32_t v) noexcept {
-  store_be16(p, static_cast<std::uint16_t>(v >> 16));
-  store_be16(p + 2, static_cast<std::uint16_t>(v));
+inline void store32(std::byte* p, std::uint32_t v) noexcept {
+  store16(p, static_cast<std::uint16_t>(v >> 16));
+  store16(p + 2, static_cast<std::uint16_t>(v));
 }
 inline std::uint8_t u8(std::byte b) noexcept { return std::to_integer<std::uint8_t>(b); }
 // A temporary that owns its bytes (an rvalue std::vector, std::array...): a view of it would
@@ -197,7 +200,7 @@ class IpPacket {
   // IPv4 TOS byte or IPv6 traffic class; DSCP is its upper six bits, ECN its lower two.
   std::uint8_t traffic_class() const noexcept {
     if (is_v4()) return detail::u8(data_[1]);
-    if (is_v6()) return static_cast<std::uint8_t>(detail::load_be16(data_) >> 4);
+    if (is_v6()) return static_cast<std::uint8_t>(detail::load16(data_) >> 4);
     return 0;
   }
   std::uint8_t tos() const noexcept { return traffic_class(); }
@@ -212,15 +215,15 @@ class IpPacket {
     if (!is_v4()) return {};
     return {data_ + ipv4_header_length, clip(header_len_) - ipv4_header_length};
   }
-  std::uint16_t identification() const noexcept { return is_v4() ? detail::load_be16(data_ + 4) : 0; }
+  std::uint16_t identification() const noexcept { return is_v4() ? detail::load16(data_ + 4) : 0; }
   bool dont_fragment() const noexcept { return is_v4() && (detail::u8(data_[6]) & 0x40) != 0; }
-  std::uint16_t header_checksum() const noexcept { return is_v4() ? detail::load_be16(data_ + 10) : 0; }
+  std::uint16_t header_checksum() const noexcept { return is_v4() ? detail::load16(data_ + 10) : 0; }
   // IPv4: the header (whole, with options) sums to zero. False if the header is cut short.
   // IPv6 has no header checksum: true.
   bool verify_header_checksum() const noexcept;
 
   // --- IPv6 only (0 or empty for IPv4) ---
-  std::uint32_t flow_label() const noexcept { return is_v6() ? detail::load_be32(data_) & 0xfffffu : 0; }
+  std::uint32_t flow_label() const noexcept { return is_v6() ? detail::load32(data_) & 0xfffffu : 0; }
   // The next-header field of the fixed header (for IPv4, the protocol field).
   std::uint8_t next_header() const noexcept { return valid() ? detail::u8(data_[is_v4() ? 9 : 6]) : 0; }
   bool has_fragment_header() const noexcept { return frag_off_ != 0; }
@@ -237,15 +240,15 @@ class IpPacket {
   }
   // The fragment offset in BYTES (the header field times 8).
   std::uint16_t fragment_offset() const noexcept {
-    if (is_v4()) return static_cast<std::uint16_t>((detail::load_be16(data_ + 6) & 0x1fffu) * 8u);
+    if (is_v4()) return static_cast<std::uint16_t>((detail::load16(data_ + 6) & 0x1fffu) * 8u);
     if (is_v6() && frag_off_ != 0)
-      return static_cast<std::uint16_t>(detail::load_be16(data_ + frag_off_ + 2) & 0xfff8u);
+      return static_cast<std::uint16_t>(detail::load16(data_ + frag_off_ + 2) & 0xfff8u);
     return 0;
   }
   // The datagram identification: IPv4 ID, or the IPv6 fragment header's 32-bit ID (0 without one).
   std::uint32_t fragment_id() const noexcept {
     if (is_v4()) return identification();
-    if (is_v6() && frag_off_ != 0) return detail::load_be32(data_ + frag_off_ + 4);
+    if (is_v6() && frag_off_ != 0) return detail::load32(data_ + frag_off_ + 4);
     return 0;
   }
   // A piece of a fragmented datagram: more fragments follow or the offset is not 0. The first
@@ -355,8 +358,8 @@ class TcpView {
 
   std::uint16_t src_port() const noexcept { return field16(0); }
   std::uint16_t dst_port() const noexcept { return field16(2); }
-  std::uint32_t seq() const noexcept { return valid() ? detail::load_be32(bytes_.data() + 4) : 0; }
-  std::uint32_t ack() const noexcept { return valid() ? detail::load_be32(bytes_.data() + 8) : 0; }
+  std::uint32_t seq() const noexcept { return valid() ? detail::load32(bytes_.data() + 4) : 0; }
+  std::uint32_t ack() const noexcept { return valid() ? detail::load32(bytes_.data() + 8) : 0; }
   // The data offset field: header length in 32-bit words (5..15).
   unsigned data_offset() const noexcept { return valid() ? detail::u8(bytes_[12]) >> 4 : 0; }
   // The header length in bytes: data_offset() * 4.
@@ -378,7 +381,7 @@ class TcpView {
 
  private:
   std::uint16_t field16(std::size_t off) const noexcept {
-    return valid() ? detail::load_be16(bytes_.data() + off) : 0;
+    return valid() ? detail::load16(bytes_.data() + off) : 0;
   }
   std::span<const std::byte> bytes_;
 };
@@ -418,7 +421,7 @@ class UdpView {
 
  private:
   std::uint16_t field16(std::size_t off) const noexcept {
-    return valid() ? detail::load_be16(bytes_.data() + off) : 0;
+    return valid() ? detail::load16(bytes_.data() + off) : 0;
   }
   std::span<const std::byte> bytes_;
 };
@@ -469,7 +472,7 @@ class IcmpView {
   std::uint16_t checksum() const noexcept { return field16(2); }
   // Bytes 4..7: identifier and sequence of an echo, MTU of "packet too big", pointer of a
   // parameter problem, gateway of a redirect...
-  std::uint32_t rest_of_header() const noexcept { return valid() ? detail::load_be32(bytes_.data() + 4) : 0; }
+  std::uint32_t rest_of_header() const noexcept { return valid() ? detail::load32(bytes_.data() + 4) : 0; }
   bool is_echo_request() const noexcept {
     return valid() && type() == (v6_ ? icmp::v6_echo_request : icmp::echo_request);
   }
@@ -497,7 +500,7 @@ class IcmpView {
 
  private:
   std::uint16_t field16(std::size_t off) const noexcept {
-    return valid() ? detail::load_be16(bytes_.data() + off) : 0;
+    return valid() ? detail::load16(bytes_.data() + off) : 0;
   }
   std::span<const std::byte> bytes_;
   bool v6_ = false;

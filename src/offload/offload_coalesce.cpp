@@ -135,7 +135,7 @@ void classify(Info& info, bool tcp_on, bool udp_on) noexcept {
   Layer3 l3;
   if (!read_layer3(pkt, l3)) return;
   info.v6 = l3.v6;
-  const bool is_tcp = l3.protocol == proto_tcp, is_udp = l3.protocol == proto_udp;
+  const bool is_tcp = l3.protocol == ipproto::tcp, is_udp = l3.protocol == ipproto::udp;
   if (!is_tcp && !is_udp) {
     // Behind an IPv6 extension header may be TCP or UDP of any flow.
     if (l3.v6 && is_ipv6_extension(l3.protocol)) info.kind = Kind::barrier;
@@ -170,9 +170,9 @@ void classify(Info& info, bool tcp_on, bool udp_on) noexcept {
     if (pkt.size() < t + tcp::min_len) return;
     l4 = tcp::header_len(pkt.data() + t);
     if (l4 < tcp::min_len || pkt.size() < t + l4) return;
-    info.flags = u8(pkt.data() + t + tcp::flags);
+    info.flags = u8(pkt[t + tcp::flags]);
     info.seq = load32(pkt.data() + t + tcp::seq);
-    if ((info.flags & tcp::ack_flag) == 0 || (info.flags & (tcp::syn | tcp::rst | tcp::urg)) != 0)
+    if ((info.flags & tcp_flags::ack) == 0 || (info.flags & (tcp_flags::syn | tcp_flags::rst | tcp_flags::urg)) != 0)
       candidate = false;
   } else {
     if (pkt.size() < t + udp::len) return;
@@ -215,8 +215,8 @@ bool can_append(const Run& run, const Info& h, const Info& p, std::size_t max_se
   if (p.kind == Kind::tcp) {
     if (p.headers != h.headers || p.seq != run.next_seq) return false;
     // No CWR after the first; everything else but PSH and FIN as on the head (ACK, ECE).
-    constexpr std::uint8_t varying = tcp::psh | tcp::fin | tcp::cwr;
-    if ((p.flags & tcp::cwr) != 0 || ((p.flags ^ h.flags) & ~varying) != 0) return false;
+    constexpr std::uint8_t varying = tcp_flags::psh | tcp_flags::fin | tcp_flags::cwr;
+    if ((p.flags & tcp_flags::cwr) != 0 || ((p.flags ^ h.flags) & ~varying) != 0) return false;
     // Ack, data offset, window, urgent pointer and options, byte for byte.
     const std::byte* ta = a + h.l3;
     const std::byte* tb = b + p.l3;
@@ -258,7 +258,7 @@ struct Coalescer::State {
       run.gso_size = info.payload;
       run.next_seq = info.seq + info.payload;
       run.last_id = info.id;
-      run.end_flags = info.flags & (tcp::psh | tcp::fin);
+      run.end_flags = info.flags & (tcp_flags::psh | tcp_flags::fin);
       // PSH or FIN can only end a super-packet.
       if (info.kind == Kind::tcp && run.end_flags != 0) run.open = false;
     }
@@ -302,7 +302,7 @@ struct Coalescer::State {
         break;
     }
     Slot& slot = find(p);
-    const std::uint8_t protocol = p.kind == Kind::tcp ? proto_tcp : proto_udp;
+    const std::uint8_t protocol = p.kind == Kind::tcp ? ipproto::tcp : ipproto::udp;
     if (slot.run != no_run) {
       Run& run = runs[slot.run];
       Info& head = infos[run.head];
@@ -337,7 +337,7 @@ struct Coalescer::State {
     run.total += p.payload;
     run.next_seq += p.payload;
     run.last_id = p.id;
-    run.end_flags = p.kind == Kind::tcp ? p.flags & (tcp::psh | tcp::fin) : 0;
+    run.end_flags = p.kind == Kind::tcp ? p.flags & (tcp_flags::psh | tcp_flags::fin) : 0;
     p.run = r;
     // A short payload, PSH or FIN ends the super-packet; so does reaching the segment limit.
     if (p.payload < run.gso_size || run.end_flags != 0 || run.count >= max_segments) run.open = false;
@@ -363,7 +363,7 @@ struct Coalescer::State {
       store16(p + ipv4::checksum, static_cast<std::uint16_t>(~ipv4::header_sum(p, h.l3)));
     }
     std::byte* t = p + h.l3;
-    const std::uint8_t protocol = tcp_run ? proto_tcp : proto_udp;
+    const std::uint8_t protocol = tcp_run ? ipproto::tcp : ipproto::udp;
     if (tcp_run) {
       t[tcp::flags] |= std::byte{run.end_flags};
     } else {
@@ -380,7 +380,7 @@ struct Coalescer::State {
     hdr.flags = VirtioNetHdr::flag_needs_csum;
     if (tcp_run) {
       hdr.gso_type = h.v6 ? VirtioNetHdr::gso_tcpv6 : VirtioNetHdr::gso_tcpv4;
-      if ((h.flags & tcp::cwr) != 0) hdr.gso_type |= VirtioNetHdr::gso_ecn;
+      if ((h.flags & tcp_flags::cwr) != 0) hdr.gso_type |= VirtioNetHdr::gso_ecn;
     } else {
       hdr.gso_type = VirtioNetHdr::gso_udp_l4;
     }

@@ -1,5 +1,4 @@
-// Internal to the offload code: big-endian field access and the few IPv4/IPv6/TCP/UDP offsets split
-// and coalesce need. Not a packet parser: callers check bounds before every access (the public,
+// Internal to the offload code: the few IPv4/IPv6/TCP/UDP offsets split and coalesce need. Not a packet parser: callers check bounds before every access (the public,
 // general-purpose packet views live in tuntap/packet.hpp).
 #pragma once
 
@@ -8,30 +7,21 @@
 #include <cstring>
 #include <span>
 
+#include "packet/wire.hpp"
+
 namespace tuntap::offload::detail {
 
-inline std::uint16_t load16(const std::byte* p) noexcept {
-  return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) | std::to_integer<unsigned>(p[1]));
-}
-inline std::uint32_t load32(const std::byte* p) noexcept {
-  return (std::uint32_t{load16(p)} << 16) | load16(p + 2);
-}
-inline void store16(std::byte* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<std::byte>(v >> 8);
-  p[1] = static_cast<std::byte>(v);
-}
-inline void store32(std::byte* p, std::uint32_t v) noexcept {
-  store16(p, static_cast<std::uint16_t>(v >> 16));
-  store16(p + 2, static_cast<std::uint16_t>(v));
-}
-inline std::uint8_t u8(const std::byte* p) noexcept { return std::to_integer<std::uint8_t>(*p); }
-
-inline constexpr std::uint8_t proto_tcp = 6;
-inline constexpr std::uint8_t proto_udp = 17;
+// Byte order comes from the one wire vocabulary (packet/wire.hpp), as do the protocol numbers
+// (ipproto::) and TCP flag bits (tcp_flags::) this code uses.
+using wire::load16;
+using wire::load32;
+using wire::store16;
+using wire::store32;
+using wire::u8;
 
 // IPv4 header fields (offsets from the start of the header).
 namespace ipv4 {
-inline constexpr std::size_t min_len = 20;
+inline constexpr std::size_t min_len = wire::ipv4_header_length;
 inline constexpr std::size_t tos = 1, total_len = 2, id = 4, frag = 6, ttl = 8, protocol = 9,
                              checksum = 10, src = 12, dst = 16;
 inline constexpr std::uint16_t flag_df = 0x4000, flag_mf = 0x2000, frag_offset_mask = 0x1fff;
@@ -47,7 +37,7 @@ inline std::uint16_t header_sum(const std::byte* p, std::size_t len) noexcept {
 
 // IPv6 fixed header fields.
 namespace ipv6 {
-inline constexpr std::size_t len = 40;
+inline constexpr std::size_t len = wire::ipv6_header_length;
 inline constexpr std::size_t payload_len = 4, next_header = 6, hop_limit = 7, src = 8, dst = 24;
 }  // namespace ipv6
 
@@ -55,11 +45,9 @@ namespace tcp {
 inline constexpr std::size_t min_len = 20, max_len = 60;
 inline constexpr std::size_t seq = 4, ack = 8, data_offset = 12, flags = 13, window = 14,
                              checksum = 16, urgent = 18;
-inline constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack_flag = 0x10,
-                              urg = 0x20, ece = 0x40, cwr = 0x80;
 // The TCP header length its data offset claims (20..60 when valid), from the header's first byte.
 inline std::size_t header_len(const std::byte* tcp_header) noexcept {
-  return static_cast<std::size_t>(u8(tcp_header + data_offset) >> 4) * 4;
+  return static_cast<std::size_t>(u8(tcp_header[data_offset]) >> 4) * 4;
 }
 }  // namespace tcp
 
@@ -79,17 +67,16 @@ struct Layer3 {
 
 // Reads the fixed IP header of `pkt`; false if it is not IPv4/IPv6 or is shorter than its header.
 inline bool read_layer3(std::span<const std::byte> pkt, Layer3& out) noexcept {
-  if (pkt.empty()) return false;
-  const unsigned version = u8(pkt.data()) >> 4;
+  const unsigned version = wire::ip_version(pkt);
   if (version == 4) {
-    const std::size_t ihl = std::size_t{u8(pkt.data()) & 0x0fu} * 4;
+    const std::size_t ihl = std::size_t{u8(pkt[0]) & 0x0fu} * 4;
     if (ihl < ipv4::min_len || pkt.size() < ihl) return false;
-    out = {ihl, ipv4::src, 4, u8(pkt.data() + ipv4::protocol), false};
+    out = {ihl, ipv4::src, 4, u8(pkt[ipv4::protocol]), false};
     return true;
   }
   if (version == 6) {
     if (pkt.size() < ipv6::len) return false;
-    out = {ipv6::len, ipv6::src, 16, u8(pkt.data() + ipv6::next_header), true};
+    out = {ipv6::len, ipv6::src, 16, u8(pkt[ipv6::next_header]), true};
     return true;
   }
   return false;

@@ -41,10 +41,10 @@ std::error_code validate_gso(const VirtioNetHdr& hdr, std::span<const std::byte>
   if (kind == VirtioNetHdr::gso_tcpv4 && plan.l3.v6) return err(errc::malformed);
   if (kind == VirtioNetHdr::gso_tcpv6 && !plan.l3.v6) return err(errc::malformed);
   plan.tcp = kind != VirtioNetHdr::gso_udp_l4;
-  const std::uint8_t want = plan.tcp ? proto_tcp : proto_udp;
+  const std::uint8_t want = plan.tcp ? ipproto::tcp : ipproto::udp;
   if (plan.l3.protocol != want) {
     // An IPv6 extension header in front of the transport header: not something we segment.
-    if (plan.l3.v6 && plan.l3.protocol != proto_tcp && plan.l3.protocol != proto_udp)
+    if (plan.l3.v6 && plan.l3.protocol != ipproto::tcp && plan.l3.protocol != ipproto::udp)
       return err(errc::unsupported);
     return err(errc::malformed);
   }
@@ -179,11 +179,11 @@ std::size_t split(const VirtioNetHdr& hdr, std::span<const std::byte> packet, Bu
   }
   std::byte th[tcp::max_len];
   std::memcpy(th, in + l4, plan.l4_len);
-  constexpr std::uint8_t per_segment_flags = tcp::fin | tcp::psh | tcp::cwr;
+  constexpr std::uint8_t per_segment_flags = tcp_flags::fin | tcp_flags::psh | tcp_flags::cwr;
   std::uint8_t flags = 0;
   std::uint32_t first_seq = 0;
   if (plan.tcp) {
-    flags = u8(th + tcp::flags);
+    flags = u8(th[tcp::flags]);
     first_seq = load32(th + tcp::seq);
     store32(th + tcp::seq, 0);
     th[tcp::flags] = std::byte{static_cast<std::uint8_t>(flags & ~per_segment_flags)};
@@ -192,7 +192,7 @@ std::size_t split(const VirtioNetHdr& hdr, std::span<const std::byte> packet, Bu
     store16(th + udp::length, 0);
     store16(th + udp::checksum, 0);
   }
-  Checksum l4_base = pseudo_header(src, dst, plan.tcp ? proto_tcp : proto_udp, 0);
+  Checksum l4_base = pseudo_header(src, dst, plan.tcp ? ipproto::tcp : ipproto::udp, 0);
   l4_base.add(std::span<const std::byte>(th, plan.l4_len));
 
   for (std::size_t i = 0; i < plan.segments; ++i) {
@@ -222,8 +222,8 @@ std::size_t split(const VirtioNetHdr& hdr, std::span<const std::byte> packet, Bu
     if (plan.tcp) {
       const auto seq = static_cast<std::uint32_t>(first_seq + i * plan.gso_size);
       std::uint8_t f = flags;
-      if (!last) f &= static_cast<std::uint8_t>(~(tcp::fin | tcp::psh));
-      if (!first) f &= static_cast<std::uint8_t>(~tcp::cwr);
+      if (!last) f &= static_cast<std::uint8_t>(~(tcp_flags::fin | tcp_flags::psh));
+      if (!first) f &= static_cast<std::uint8_t>(~tcp_flags::cwr);
       store32(t + tcp::seq, seq);
       t[tcp::flags] = std::byte{f};
       sum.add32(seq).add16(f & per_segment_flags);  // the flags byte is the low half of its word

@@ -3,10 +3,12 @@
 
 #include <cstring>
 
+#include "packet/wire.hpp"
+
 namespace tuntap {
 
-using detail::load_be16;
-using detail::u8;
+using wire::load16;
+using wire::u8;
 
 MacAddress MacAddress::from_bytes(std::span<const std::byte> bytes, std::error_code& ec) noexcept {
   MacAddress mac;
@@ -73,7 +75,7 @@ EthernetView EthernetView::parse(std::span<const std::byte> frame, std::error_co
     return view;
   }
   std::size_t off = 12;
-  std::uint16_t type = load_be16(frame.data() + off);
+  std::uint16_t type = load16(frame.data() + off);
   std::uint8_t vlans = 0;
   while (type == ethertype::vlan || type == ethertype::qinq) {
     if (vlans == max_vlan_tags) {
@@ -87,7 +89,7 @@ EthernetView EthernetView::parse(std::span<const std::byte> frame, std::error_co
     }
     ++vlans;
     off += 4;
-    type = load_be16(frame.data() + off);
+    type = load16(frame.data() + off);
   }
   if (type > 1500 && type < 1536) {
     ec = errc::malformed;
@@ -119,7 +121,7 @@ MacAddress EthernetView::mac(std::size_t offset) const noexcept {
 VlanTag EthernetView::vlan(std::size_t i) const noexcept {
   if (i >= vlans_) return {};
   const std::byte* p = bytes_.data() + 12 + 4 * i;
-  return {load_be16(p), load_be16(p + 2)};
+  return {load16(p), load16(p + 2)};
 }
 
 IpPacket EthernetView::ip(std::error_code& ec) const noexcept {

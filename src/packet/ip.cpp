@@ -8,6 +8,8 @@
 
 #include "tuntap/error.hpp"
 
+#include "packet/wire.hpp"
+
 namespace tuntap {
 namespace {
 
@@ -71,8 +73,7 @@ IpAddress IpAddress::parse(std::string_view text) {
 
 std::uint32_t IpAddress::to_v4() const noexcept {
   if (!is_v4()) return 0;
-  return (std::uint32_t{bytes_[0]} << 24) | (std::uint32_t{bytes_[1]} << 16) |
-         (std::uint32_t{bytes_[2]} << 8) | bytes_[3];
+  return wire::load32(std::as_bytes(bytes()).data());
 }
 
 bool IpAddress::is_unspecified() const noexcept {

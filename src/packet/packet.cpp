@@ -4,12 +4,14 @@
 #include "tuntap/checksum.hpp"
 #include "tuntap/packet.hpp"
 
+#include "packet/wire.hpp"
+
 namespace tuntap {
 
-using detail::load_be16;
-using detail::load_be32;
-using detail::store_be16;
-using detail::u8;
+using wire::load16;
+using wire::load32;
+using wire::store16;
+using wire::u8;
 
 namespace {
 
@@ -34,14 +36,14 @@ IpPacket IpPacket::parse(std::span<const std::byte> bytes, std::error_code& ec) 
     ec = errc::short_read;
     return {};
   }
-  const unsigned version = u8(p[0]) >> 4;
+  const unsigned version = wire::ip_version(bytes);
   if (version == 4) {
     if (n < ipv4_header_length) {
       ec = errc::short_read;
       return {};
     }
     const std::size_t header_len = (u8(p[0]) & 0xfu) * 4u;
-    const std::size_t total = load_be16(p + 2);
+    const std::size_t total = wire::declared_ip_length(bytes);
     if (header_len < ipv4_header_length || total < header_len) {
       ec = errc::malformed;
       return {};
@@ -54,7 +56,7 @@ IpPacket IpPacket::parse(std::span<const std::byte> bytes, std::error_code& ec) 
       ec = errc::short_read;
       return {};
     }
-    const std::size_t total = ipv6_header_length + load_be16(p + 4);
+    const std::size_t total = wire::declared_ip_length(bytes);
     const std::size_t present = n < total ? n : total;
     std::size_t off = ipv6_header_length;
     std::size_t frag_off = 0;
@@ -79,7 +81,7 @@ IpPacket IpPacket::parse(std::span<const std::byte> bytes, std::error_code& ec) 
         off += len;
         next = following;
         // Past the fragment header of a non-first fragment come data, not headers.
-        if ((load_be16(p + off - 6) & 0xfff8u) != 0) break;
+        if ((load16(p + off - 6) & 0xfff8u) != 0) break;
         continue;
       }
       off += len;
@@ -154,10 +156,9 @@ void MutableIpPacket::set_ttl(std::uint8_t ttl) noexcept {
     mutable_data()[7] = std::byte{ttl};
   } else if (is_v4()) {
     // TTL shares a 16-bit word with the protocol.
-    const std::uint16_t old_word = load_be16(data_ + 8);
-    const auto new_word = static_cast<std::uint16_t>((ttl << 8) | (old_word & 0xff));
+    const std::uint16_t old_word = load16(data_ + 8);
     mutable_data()[8] = std::byte{ttl};
-    store_be16(mutable_data() + 10, checksum_update16(header_checksum(), old_word, new_word));
+    store16(mutable_data() + 10, checksum_update16(header_checksum(), old_word, load16(data_ + 8)));
   }
 }
 
@@ -188,27 +189,27 @@ void MutableIpPacket::set_address(std::size_t offset, const IpAddress& address, 
   }
   std::byte* transport = mutable_payload().data();
   if (csum_at != 0 && mutable_payload().size() < csum_at + 2) csum_at = 0;
-  if (csum_at != 0 && udp_v4 && load_be16(transport + csum_at) == 0) csum_at = 0;  // "no checksum"
+  if (csum_at != 0 && udp_v4 && load16(transport + csum_at) == 0) csum_at = 0;  // "no checksum"
 
   std::byte* field = mutable_data() + offset;
   const auto* fresh = reinterpret_cast<const std::byte*>(address.bytes().data());
   std::uint16_t ip_sum = header_checksum();
-  std::uint16_t l4_sum = csum_at != 0 ? load_be16(transport + csum_at) : 0;
+  std::uint16_t l4_sum = csum_at != 0 ? load16(transport + csum_at) : 0;
   for (std::size_t i = 0; i < address.size(); i += 2) {
-    const std::uint16_t old_word = load_be16(field + i);
-    const std::uint16_t new_word = load_be16(fresh + i);
+    const std::uint16_t old_word = load16(field + i);
+    const std::uint16_t new_word = load16(fresh + i);
     if (is_v4()) ip_sum = checksum_update16(ip_sum, old_word, new_word);
     if (csum_at != 0) l4_sum = checksum_update16(l4_sum, old_word, new_word);
   }
   std::memcpy(field, fresh, address.size());
-  if (is_v4()) store_be16(mutable_data() + 10, ip_sum);
-  if (csum_at != 0) store_be16(transport + csum_at, udp_v4 && l4_sum == 0 ? 0xffff : l4_sum);
+  if (is_v4()) store16(mutable_data() + 10, ip_sum);
+  if (csum_at != 0) store16(transport + csum_at, udp_v4 && l4_sum == 0 ? 0xffff : l4_sum);
 }
 
 void MutableIpPacket::update_header_checksum() noexcept {
   if (!is_v4() || header_len_ > size_) return;
-  store_be16(mutable_data() + 10, 0);
-  store_be16(mutable_data() + 10, internet_checksum(header()));
+  store16(mutable_data() + 10, 0);
+  store16(mutable_data() + 10, internet_checksum(header()));
 }
 
 bool MutableIpPacket::update_transport_checksum() noexcept {
@@ -233,16 +234,16 @@ bool MutableIpPacket::update_transport_checksum() noexcept {
   if (seg.size() < min_len) return false;
   if (protocol_ == ipproto::udp) {
     // The UDP length field bounds the datagram; bytes after it are not covered.
-    const std::size_t len = load_be16(seg.data() + 4);
+    const std::size_t len = load16(seg.data() + 4);
     if (len < min_len || len > seg.size()) return false;
     seg = seg.first(len);
   }
-  store_be16(seg.data() + csum_at, 0);
+  store16(seg.data() + csum_at, 0);
   Checksum sum = pseudo ? pseudo_header(src_bytes(), dst_bytes(), protocol_, static_cast<std::uint32_t>(seg.size()))
                         : Checksum{};
   sum.add(std::span<const std::byte>(seg));
   const std::uint16_t value = protocol_ == ipproto::udp ? sum.finish_udp() : sum.finish();
-  store_be16(seg.data() + csum_at, value);
+  store16(seg.data() + csum_at, value);
   return true;
 }
 

@@ -5,10 +5,12 @@
 
 #include "tuntap/checksum.hpp"
 
+#include "packet/wire.hpp"
+
 namespace tuntap {
 
-using detail::store_be16;
-using detail::store_be32;
+using wire::store16;
+using wire::store32;
 
 namespace {
 
@@ -42,18 +44,18 @@ void write_ip_header(std::byte* p, const IpFields& ip, std::uint8_t protocol, st
   if (ip.src.is_v4()) {
     p[0] = std::byte{0x45};
     p[1] = std::byte{ip.traffic_class};
-    store_be16(p + 2, static_cast<std::uint16_t>(IpPacket::ipv4_header_length + transport_len));
-    store_be16(p + 4, ip.identification);
-    store_be16(p + 6, ip.dont_fragment ? 0x4000 : 0);
+    store16(p + 2, static_cast<std::uint16_t>(IpPacket::ipv4_header_length + transport_len));
+    store16(p + 4, ip.identification);
+    store16(p + 6, ip.dont_fragment ? 0x4000 : 0);
     p[8] = std::byte{ip.ttl};
     p[9] = std::byte{protocol};
-    store_be16(p + 10, 0);
+    store16(p + 10, 0);
     std::memcpy(p + 12, src, 4);
     std::memcpy(p + 16, dst, 4);
-    store_be16(p + 10, internet_checksum({p, IpPacket::ipv4_header_length}));
+    store16(p + 10, internet_checksum({p, IpPacket::ipv4_header_length}));
   } else {
-    store_be32(p, (6u << 28) | (std::uint32_t{ip.traffic_class} << 20) | (ip.flow_label & 0xfffffu));
-    store_be16(p + 4, static_cast<std::uint16_t>(transport_len));
+    store32(p, (6u << 28) | (std::uint32_t{ip.traffic_class} << 20) | (ip.flow_label & 0xfffffu));
+    store16(p + 4, static_cast<std::uint16_t>(transport_len));
     p[6] = std::byte{protocol};
     p[7] = std::byte{ip.ttl};
     std::memcpy(p + 8, src, 16);
@@ -65,11 +67,11 @@ void write_ip_header(std::byte* p, const IpFields& ip, std::uint8_t protocol, st
 // with the pseudo-header for everything but ICMPv4.
 void write_transport_checksum(std::byte* transport, std::size_t len, std::size_t csum_at, const IpFields& ip,
                               std::uint8_t protocol) noexcept {
-  store_be16(transport + csum_at, 0);
+  store16(transport + csum_at, 0);
   Checksum sum = protocol == ipproto::icmp ? Checksum{}
                                            : pseudo_header(ip.src, ip.dst, protocol, static_cast<std::uint32_t>(len));
   sum.add(std::span<const std::byte>(transport, len));
-  store_be16(transport + csum_at, protocol == ipproto::udp ? sum.finish_udp() : sum.finish());
+  store16(transport + csum_at, protocol == ipproto::udp ? sum.finish_udp() : sum.finish());
 }
 
 // The payload goes first, with memmove: it may sit anywhere in out (in-place builds), and the
@@ -91,9 +93,9 @@ std::size_t build_udp(std::span<std::byte> out, const IpFields& ip, const UdpFie
   const std::size_t header_len = ip_header_length(ip);
   std::byte* t = out.data() + header_len;
   place_payload(t + UdpView::header_length, payload);
-  store_be16(t, udp.src_port);
-  store_be16(t + 2, udp.dst_port);
-  store_be16(t + 4, static_cast<std::uint16_t>(len));
+  store16(t, udp.src_port);
+  store16(t + 2, udp.dst_port);
+  store16(t + 4, static_cast<std::uint16_t>(len));
   write_transport_checksum(t, len, 6, ip, ipproto::udp);
   write_ip_header(out.data(), ip, ipproto::udp, len);
   return header_len + len;
@@ -111,14 +113,14 @@ std::size_t build_tcp(std::span<std::byte> out, const IpFields& ip, const TcpFie
   const std::size_t header_len = ip_header_length(ip);
   std::byte* t = out.data() + header_len;
   place_payload(t + tcp_header_len, payload);
-  store_be16(t, tcp.src_port);
-  store_be16(t + 2, tcp.dst_port);
-  store_be32(t + 4, tcp.seq);
-  store_be32(t + 8, tcp.ack);
+  store16(t, tcp.src_port);
+  store16(t + 2, tcp.dst_port);
+  store32(t + 4, tcp.seq);
+  store32(t + 8, tcp.ack);
   t[12] = static_cast<std::byte>((tcp_header_len / 4) << 4);
   t[13] = std::byte{tcp.flags};
-  store_be16(t + 14, tcp.window);
-  store_be16(t + 18, tcp.urgent_pointer);
+  store16(t + 14, tcp.window);
+  store16(t + 18, tcp.urgent_pointer);
   std::memset(t + TcpView::min_header_length, 0, tcp_header_len - TcpView::min_header_length);
   if (!tcp.options.empty()) std::memcpy(t + TcpView::min_header_length, tcp.options.data(), tcp.options.size());
   write_transport_checksum(t, len, 16, ip, ipproto::tcp);
@@ -136,7 +138,7 @@ std::size_t build_icmp(std::span<std::byte> out, const IpFields& ip, const IcmpF
   place_payload(t + IcmpView::header_length, body);
   t[0] = std::byte{icmp.type};
   t[1] = std::byte{icmp.code};
-  store_be32(t + 4, icmp.rest_of_header);
+  store32(t + 4, icmp.rest_of_header);
   write_transport_checksum(t, len, 2, ip, protocol);
   write_ip_header(out.data(), ip, protocol, len);
   return header_len + len;
@@ -190,7 +192,7 @@ std::size_t write_ethernet_header(std::span<std::byte> out, const MacAddress& ds
   ec.clear();
   std::memcpy(out.data(), dst.bytes().data(), 6);
   std::memcpy(out.data() + 6, src.bytes().data(), 6);
-  store_be16(out.data() + 12, ether_type);
+  store16(out.data() + 12, ether_type);
   return EthernetView::min_header_length;
 }
 

@@ -5,10 +5,12 @@
 #include "tuntap/checksum.hpp"
 #include "tuntap/packet.hpp"
 
+#include "packet/wire.hpp"
+
 namespace tuntap {
 
-using detail::load_be16;
-using detail::u8;
+using wire::load16;
+using wire::u8;
 
 namespace {
 
@@ -115,7 +117,7 @@ std::span<const std::byte> parse_udp(std::span<const std::byte> bytes, std::size
     ec = too_short(claimed, UdpView::header_length);
     return {};
   }
-  const std::size_t len = load_be16(bytes.data() + 4);
+  const std::size_t len = load16(bytes.data() + 4);
   if (len < UdpView::header_length || (claimed != bare && len > claimed)) {
     ec = errc::malformed;
     return {};

@@ -12,6 +12,7 @@
 
 #include "support/netns.hpp"
 #include "system/netlink_json.hpp"
+#include "tuntap/netlink.hpp"
 
 #ifdef TUNTAP_CLI
 
@@ -131,6 +132,14 @@ TEST_F(CliCreate, BadValuesGiveOneLineAndNoDevice) {
   auto r = sh(kCli + " create bad/name");
   EXPECT_NE(r.status, 0);
   EXPECT_EQ(lines(r.output).size(), 1u) << r.output;
+}
+
+// The CLI refuses a bad name in the library's one wording, the carriage return shown escaped.
+TEST_F(CliCreate, ABadNameGetsTheOneMessage) {
+  auto r = sh(kCli + " create \"$(printf 'a\\rb')\"");
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(r.output, "tuntap create: interface name 'a\\rb': Invalid argument (" +
+                          std::string(tuntap::netlink::ifname_problem("a\rb")) + ")\n");
 }
 
 TEST_F(CliCreate, TheKernelRefusingALaterStepUndoesEverything) {

@@ -20,6 +20,7 @@
 #include "support/netns.hpp"
 #include "support/packets.hpp"
 #include "tuntap/device.hpp"
+#include "tuntap/netlink.hpp"
 
 using namespace tuntap;
 using namespace std::chrono_literals;
@@ -410,6 +411,11 @@ TEST_F(DeviceTest, ErrorsNameTheProblem) {
   expect_error({.name = "tun%s"}, errc::invalid_argument, "exactly one %d");
   expect_error({.name = "tun%d%d"}, errc::invalid_argument, "exactly one %d");
   expect_error({.name = "bad/name"}, errc::invalid_argument, "must not contain");
+  // Every white space the kernel refuses, \r \v \f included, gets the one wording, name escaped.
+  expect_error({.name = "a\rb"}, errc::invalid_argument,
+               "interface name 'a\\rb': Invalid argument (" + std::string(netlink::ifname_problem("a\rb")) + ")");
+  expect_error({.name = "a\vb"}, errc::invalid_argument, "must not contain '/', ':', white space or NUL");
+  expect_error({.name = "a\fb"}, errc::invalid_argument, "must not contain '/', ':', white space or NUL");
   must("ip link add taken0 type veth peer name taken1");
   expect_error({.name = "taken0"}, errc::busy, "veth interface, not a TUN/TAP device");
   auto held = Device::open({.name = "held0"});

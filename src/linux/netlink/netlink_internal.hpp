@@ -13,7 +13,7 @@
 
 namespace tuntap::detail::nl {
 
-// invalid_argument unless valid_ifname(name).
+// invalid_argument unless valid_ifname(name), worded as every refused name is (ifname.cpp).
 bool check_name(std::string_view name, Failure& f);
 // RTM_GETLINK by name or index: not_found (with the name) when there is no such interface.
 bool query_link(std::string_view name, netlink::LinkInfo& link, Failure& f);

@@ -4,6 +4,7 @@
 #include <net/if.h>
 
 #include "linux/netlink/netlink_internal.hpp"
+#include "netlink/ifname.hpp"
 
 namespace tuntap {
 namespace netlink {
@@ -41,9 +42,9 @@ bool get_link(Request& request, std::string_view what, netlink::LinkInfo& link, 
 }  // namespace
 
 bool check_name(std::string_view name, Failure& f) {
-  if (netlink::valid_ifname(name)) return true;
-  return f.fail(errc::invalid_argument, "interface name '" + std::string(name) + "'",
-                "1 to 15 characters, without '/', ':' or spaces");
+  const auto problem = netlink::ifname_problem(name);
+  if (problem.empty()) return true;
+  return f.fail(errc::invalid_argument, ifname_what(name), std::string(problem));
 }
 
 bool query_link(std::string_view name, netlink::LinkInfo& link, Failure& f) {
