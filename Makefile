@@ -4,7 +4,7 @@ BUILD     ?= build
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps configure build demo test unit system asan tsan fuzz bench clean
+.PHONY: all deps configure build demo test format unit system release asan tsan fuzz bench clean
 
 all: build
 
@@ -22,18 +22,33 @@ demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target tuntap_cli
 	$(BUILD)/tuntap demo
 
-# The whole suite: unit + system tests, then the same under ASan+UBSan and TSan, then the fuzzers.
+# The whole suite: the format check, unit + system tests, Release builds (GCC and clang), then the
+# suite under ASan+UBSan and TSan, then the fuzzers.
 # Sanitizer builds use -O1 with line tables only (-g1): quicker to build; reports still name lines.
-test: build
+test: format build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	scripts/check-install.sh $(BUILD)
-	$(MAKE) --no-print-directory asan tsan fuzz
+	$(MAKE) --no-print-directory release asan tsan fuzz
+
+format: deps
+	scripts/check-format.sh
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
 
 system: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L system
+
+# The library and the CLI as users build them: Release, warnings as errors, with GCC (shared, so the
+# exported symbols are checked) and with clang (static).
+release: deps
+	cmake -S . -B build-release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+	  -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
+	cmake --build build-release -j $(JOBS)
+	scripts/check-symbols.sh build-release
+	CC=clang CXX=clang++ cmake -S . -B build-release-clang $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release \
+	  -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
+	cmake --build build-release-clang -j $(JOBS)
 
 asan: deps
 	cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DTUNTAP_SANITIZE=address,undefined \
@@ -59,4 +74,4 @@ bench: build
 	bench/run.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-release build-release-clang build-asan build-tsan build-fuzz

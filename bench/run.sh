@@ -8,6 +8,9 @@
 #
 #   bench/run.sh [BUILD_DIR] [ROUNDS] [SECONDS]      (as root; e.g. bench/run.sh build 3 5)
 # SCENARIOS and KINDS (space-separated) pick a subset, e.g. SCENARIOS="veth passthrough" KINDS=tcp.
+# A bridge scenario NAME%before runs the tuntap binary named by TUNTAP_BEFORE (an earlier build), so
+# a change is measured against what it replaced in the same run, e.g.
+#   TUNTAP_BEFORE=/tmp/old/tuntap SCENARIOS="veth naive split split%before" bench/run.sh build 5 5
 set -euo pipefail
 build=${1:-build}; rounds=${2:-3}; secs=${3:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,7 +42,10 @@ fresh_namespaces() {
 # naive-offload+N puts the C loop's buffers N bytes into a page (e.g. naive-offload+4032@0).
 start_path() {
   path_pid=""
-  local pin=() place=() where=()
+  local pin=() place=() where=() bin=$tuntap
+  if [[ $1 == *%before ]]; then
+    bin=${TUNTAP_BEFORE:?set TUNTAP_BEFORE to an earlier build of tuntap}; set -- "${1%\%before}"
+  fi
   if [[ $1 == *@any ]]; then place=(--cpus any); set -- "${1%@*}"
   elif [[ $1 == *@* ]]; then pin=(taskset -c "${1#*@}"); set -- "${1%@*}"; fi
   if [[ $1 == naive-offload+* ]]; then where=(--page-offset="${1#*+}"); set -- naive-offload; fi
@@ -55,7 +61,7 @@ start_path() {
       ip -n "$A" addr add $ADDR_A/24 dev ta; ip -n "$B" addr add $ADDR_B/24 dev tb
       ip -n "$A" link set ta up; ip -n "$B" link set tb up ;;
     split|passthrough|off)
-      ${pin[@]+"${pin[@]}"} "$tuntap" bridge "$A/ta" "$B/tb" --offload "$1" --addr-a $ADDR_A/24 --addr-b $ADDR_B/24 -q ${place[@]+"${place[@]}"} & path_pid=$!
+      ${pin[@]+"${pin[@]}"} "$bin" bridge "$A/ta" "$B/tb" --offload "$1" --addr-a $ADDR_A/24 --addr-b $ADDR_B/24 -q ${place[@]+"${place[@]}"} & path_pid=$!
       for _ in $(seq 50); do ip -n "$B" link show tb 2>/dev/null | grep -q UP && break; sleep 0.1; done ;;
   esac
   pids+=("$path_pid")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the tests and the demo need, only when one is missing.
 set -euo pipefail
-packages=(cmake g++ make pkg-config clang libclang-rt-14-dev libmnl-dev libcli11-dev libfmt-dev
+packages=(cmake g++ make pkg-config clang clang-format libclang-rt-14-dev libmnl-dev libcli11-dev libfmt-dev
           libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping iperf3
           ethtool tcpdump tshark procps python3)
 missing=()

@@ -67,7 +67,10 @@ std::string offload_note(const std::string& mode, NativeTun& tun) {
 std::string placement_note(const std::vector<std::vector<unsigned>>& placement) {
   auto list = [](const std::vector<unsigned>& cpus) {
     std::string out;
-    for (unsigned cpu : cpus) out += (out.empty() ? "" : ",") + std::to_string(cpu);
+    for (unsigned cpu : cpus) {
+      if (!out.empty()) out += ',';
+      out += std::to_string(cpu);
+    }
     return out;
   };
   if (placement.empty() || placement.front().empty()) return "";

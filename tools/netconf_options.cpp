@@ -1,5 +1,6 @@
 #include "netconf_options.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include "tuntap/error.hpp"
@@ -45,10 +46,8 @@ class Undo {
 }  // namespace
 
 bool NetConfOptions::Plan::has_ipv6() const {
-  for (const auto& [local, peer] : addresses) {
-    if (local.family() == Family::v6) return true;
-  }
-  return false;
+  return std::any_of(addresses.begin(), addresses.end(),
+                     [](const auto& address) { return address.first.family() == Family::v6; });
 }
 
 void NetConfOptions::add_to(CLI::App& app) {

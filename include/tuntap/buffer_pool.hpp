@@ -7,13 +7,15 @@
 #include <system_error>
 #include <vector>
 
+#include "tuntap/export.hpp"
+
 namespace tuntap {
 
 class BufferPool;
 
 // One buffer on loan from a BufferPool. Move-only; goes back to its pool when destroyed or reset.
 // The pool must outlive every buffer it lends.
-class PooledBuffer {
+class TUNTAP_API PooledBuffer {
  public:
   PooledBuffer() noexcept = default;
   ~PooledBuffer() { reset(); }
@@ -44,7 +46,7 @@ class PooledBuffer {
 // Buffers start on a 64-byte line; buffers of 4096 bytes or more start on a 4096-byte page, which
 // keeps the payload of a super-packet written from one clear of a slow kernel copy
 // (docs/offloads.md, "Buffers for super-packets").
-class BufferPool {
+class TUNTAP_API BufferPool {
  public:
   // buffer_size and capacity must be positive (invalid_argument otherwise); preallocate is
   // clamped to capacity. Throws tuntap::Error, or std::bad_alloc when preallocation fails.

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "tuntap/export.hpp"
 #include "tuntap/forwarding_tun.hpp"
 #include "tuntap/tun.hpp"
 
@@ -17,7 +18,7 @@ namespace tuntap {
 // The packets of one batch as a hook sees them. Packet i is packet(i): its bytes from the
 // offset on, which the hook may rewrite in place; set_size shortens a packet (or, on the read
 // side, lengthens it up to capacity(i)); drop(i) removes it from the batch.
-class PacketBatch {
+class TUNTAP_API PacketBatch {
  public:
   std::size_t size() const noexcept { return sizes_.size(); }
   std::span<std::byte> packet(std::size_t i) const noexcept {
@@ -50,14 +51,14 @@ class PacketBatch {
   std::size_t offset_;
 };
 
-struct CallbackHooks {
+struct TUNTAP_API CallbackHooks {
   // After the inner read, before the caller sees the packets. Runs on the reading thread.
   std::function<void(PacketBatch&)> on_read;
   // Before the inner write. Runs on the writing thread, possibly at the same time as on_read.
   std::function<void(PacketBatch&)> on_write;
 };
 
-struct CallbackStats {
+struct TUNTAP_API CallbackStats {
   std::uint64_t read_dropped = 0;   // packets the read hook dropped
   std::uint64_t write_dropped = 0;  // packets the write hook dropped
 };
@@ -71,7 +72,7 @@ struct CallbackStats {
 //    of a jumbo_packet error.
 //  - write: dropped packets are not written but count as consumed: a write that returns count n
 //    has written or dropped exactly the caller's first n packets.
-class CallbackTun final : public ForwardingTun<std::shared_ptr<Tun>> {
+class TUNTAP_API CallbackTun final : public ForwardingTun<std::shared_ptr<Tun>> {
  public:
   CallbackTun(std::shared_ptr<Tun> inner, CallbackHooks hooks);
 

@@ -27,13 +27,14 @@
 #include <memory>
 #include <string_view>
 
+#include "tuntap/export.hpp"
 #include "tuntap/forwarding_tun.hpp"
 #include "tuntap/pcap.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
 
-struct CaptureOptions {
+struct TUNTAP_API CaptureOptions {
   // passthrough: the wrapped Tun's buffers start with a virtio_net_hdr; split and off: they hold
   // ordinary packets.
   OffloadMode offload = OffloadMode::off;
@@ -41,7 +42,7 @@ struct CaptureOptions {
   bool keep_gso = false;
 };
 
-struct CaptureStats {
+struct TUNTAP_API CaptureStats {
   std::uint64_t recorded = 0;        // records written to the pcap writers
   std::uint64_t super_packets = 0;   // virtio super-packets recorded as their split packets
   std::uint64_t unsplit = 0;         // virtio packets that would not split (malformed, too many
@@ -50,7 +51,7 @@ struct CaptureStats {
   std::uint64_t unsent = 0;          // recorded writes the wrapped Tun then did not take
 };
 
-class CaptureTun final : public ForwardingTun<std::unique_ptr<Tun>> {
+class TUNTAP_API CaptureTun final : public ForwardingTun<std::unique_ptr<Tun>> {
  public:
   // Records reads to `reads` and writes to `writes` (either may be null: that side is not recorded;
   // both may be the same writer). Throws tuntap::Error (invalid_argument) if inner is null.

@@ -10,17 +10,18 @@
 #include <span>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
 
-struct ChannelConfig {
+struct TUNTAP_API ChannelConfig {
   std::size_t capacity = 256;     // packets queued at most; send blocks (or is not_ready) beyond
   std::size_t max_packet = 1500;  // the largest packet, in bytes; larger ones are jumbo_packet
   bool non_blocking = false;      // not_ready instead of waiting
 };
 
-struct ChannelStats {
+struct TUNTAP_API ChannelStats {
   std::uint64_t sent = 0;       // packets accepted by send
   std::uint64_t received = 0;   // packets handed whole to a receiver
   std::uint64_t truncated = 0;  // packets consumed by a receiver whose buffer was too small
@@ -38,7 +39,7 @@ struct ChannelStats {
 // sees errc::closed only once the queue is empty. A send that is copying when close comes finishes
 // its copy and those packets count as sent before the close; a blocked send returns at once with
 // the packets it had queued so far.
-class Channel {
+class TUNTAP_API Channel {
  public:
   // capacity and max_packet must be positive: throws tuntap::Error (invalid_argument) otherwise.
   explicit Channel(const ChannelConfig& config = {});

@@ -6,13 +6,14 @@
 #include <cstdint>
 #include <span>
 
+#include "tuntap/export.hpp"
 #include "tuntap/ip.hpp"
 
 namespace tuntap {
 
 // A running ones'-complement sum. Chunks may have any length; an odd-length chunk followed by
 // another is handled as if the bytes were contiguous.
-class Checksum {
+class TUNTAP_API Checksum {
  public:
   Checksum& add(std::span<const std::byte> data) noexcept;
   Checksum& add(std::span<const std::uint8_t> data) noexcept {
@@ -39,22 +40,22 @@ class Checksum {
 
 // Sum of 16-bit words of data (native memory order), folded but not complemented; the kernel of
 // Checksum::add, exposed for benchmarks.
-std::uint64_t checksum_accumulate(std::span<const std::byte> data, std::uint64_t initial) noexcept;
+TUNTAP_API std::uint64_t checksum_accumulate(std::span<const std::byte> data, std::uint64_t initial) noexcept;
 
 // ~sum(data): the checksum of an IPv4 header, or of any buffer on its own.
-std::uint16_t internet_checksum(std::span<const std::byte> data) noexcept;
+TUNTAP_API std::uint16_t internet_checksum(std::span<const std::byte> data) noexcept;
 
 // The TCP/UDP/ICMPv6 pseudo-header: addresses, protocol and upper-layer length.
-Checksum pseudo_header(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
+TUNTAP_API Checksum pseudo_header(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
                        std::uint32_t length) noexcept;
 // The same from raw address bytes (4 or 16 each), as they sit in a packet.
-Checksum pseudo_header(std::span<const std::byte> src, std::span<const std::byte> dst,
+TUNTAP_API Checksum pseudo_header(std::span<const std::byte> src, std::span<const std::byte> dst,
                        std::uint8_t protocol, std::uint32_t length) noexcept;
 
 // RFC 1624 incremental update: the checksum after a 16- or 32-bit field changed from old to new.
-std::uint16_t checksum_update16(std::uint16_t checksum, std::uint16_t old_value,
+TUNTAP_API std::uint16_t checksum_update16(std::uint16_t checksum, std::uint16_t old_value,
                                 std::uint16_t new_value) noexcept;
-std::uint16_t checksum_update32(std::uint16_t checksum, std::uint32_t old_value,
+TUNTAP_API std::uint16_t checksum_update32(std::uint16_t checksum, std::uint32_t old_value,
                                 std::uint32_t new_value) noexcept;
 
 }  // namespace tuntap

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/tun.hpp"
 
@@ -34,7 +35,7 @@ inline constexpr std::uint32_t vnet_hdr = 0x4000;
 inline constexpr std::uint32_t tun_excl = 0x8000;
 }  // namespace iff
 
-struct DeviceConfig {
+struct TUNTAP_API DeviceConfig {
   Mode mode = Mode::tun;
   // "tun7" exactly, a pattern with one %d ("tun%d"), or empty: the kernel picks tunN / tapN.
   std::string name;
@@ -57,7 +58,7 @@ struct DeviceConfig {
 };
 
 // One packet read by read_packet: the bytes after any packet-info header, and its protocol.
-struct PacketRead {
+struct TUNTAP_API PacketRead {
   std::span<std::byte> data;    // the packet (IP for TUN, Ethernet frame for TAP)
   std::uint16_t protocol = 0;   // EtherType: from the packet-info header, else from the IP version (TUN)
   bool pi_truncated = false;    // packet-info flag TUN_PKT_STRIP: the kernel cut the packet short
@@ -70,7 +71,7 @@ struct DeviceState;
 struct DeviceAccess;
 }  // namespace detail
 
-class Device {
+class TUNTAP_API Device {
  public:
   // Opens /dev/net/tun and attaches it (TUNSETIFF) as configured. Errors name the call and the
   // remedy: "TUNSETIFF tun%d: Operation not permitted (needs CAP_NET_ADMIN)".

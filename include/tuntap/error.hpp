@@ -5,6 +5,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "tuntap/export.hpp"
+
 namespace tuntap {
 
 enum class errc : int {
@@ -26,20 +28,20 @@ enum class errc : int {
   already_exists,      // the address, route or device is already there
 };
 
-const std::error_category& category() noexcept;
+TUNTAP_API const std::error_category& category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), category()};
 }
 
 // Maps an errno value to the tuntap code that names it, or to a system_category code when none does.
-std::error_code errno_code(int err) noexcept;
+TUNTAP_API std::error_code errno_code(int err) noexcept;
 
 // "what: message (hint)", the text of every error tuntap throws.
-std::string describe(std::string_view what, std::error_code ec, std::string_view hint = {});
+TUNTAP_API std::string describe(std::string_view what, std::error_code ec, std::string_view hint = {});
 
 // The exception of the throwing forms: a std::system_error whose what() says which call failed.
-class Error : public std::system_error {
+class TUNTAP_API Error : public std::system_error {
  public:
   Error(std::error_code ec, std::string_view what, std::string_view hint = {});
   const char* what() const noexcept override { return text_.c_str(); }
@@ -49,7 +51,7 @@ class Error : public std::system_error {
 };
 
 // Throws Error if ec is set; used by the throwing forms that wrap the error_code forms.
-void throw_if(std::error_code ec, std::string_view what, std::string_view hint = {});
+TUNTAP_API void throw_if(std::error_code ec, std::string_view what, std::string_view hint = {});
 
 }  // namespace tuntap
 

@@ -19,12 +19,13 @@
 #include <string_view>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/packet.hpp"
 
 namespace tuntap {
 
 // A 48-bit IEEE MAC address.
-class MacAddress {
+class TUNTAP_API MacAddress {
  public:
   // 00:00:00:00:00:00.
   constexpr MacAddress() noexcept = default;
@@ -66,7 +67,7 @@ inline constexpr std::uint16_t ipv6 = 0x86dd;
 }  // namespace ethertype
 
 // One 802.1Q / 802.1ad tag.
-struct VlanTag {
+struct TUNTAP_API VlanTag {
   std::uint16_t tpid = 0;  // ethertype::vlan or ethertype::qinq
   std::uint16_t tci = 0;   // priority (3 bits), drop eligible (1), VLAN id (12)
   std::uint8_t pcp() const noexcept { return static_cast<std::uint8_t>(tci >> 13); }
@@ -84,7 +85,7 @@ struct VlanTag {
 //                          the view is valid, payload() clipped.
 // For 802.3 frames (LLC, e.g. STP) payload() is the first `length` bytes after the header; for
 // Ethernet II frames it is everything after the header.
-class EthernetView {
+class TUNTAP_API EthernetView {
  public:
   static constexpr std::size_t min_header_length = 14;  // without VLAN tags
   static constexpr std::size_t max_vlan_tags = 2;
@@ -126,7 +127,7 @@ class EthernetView {
 
 // One line (allocates): "02:00:00:00:00:01 > 02:00:00:00:00:02 vlan 10: IPv4 84 icmp 10.0.0.1 > ...",
 // "... > ff:ff:ff:ff:ff:ff arp len=28", "... 802.3 length 7", "... ethertype 0x88cc len=4".
-std::string describe(const EthernetView& frame);
+TUNTAP_API std::string describe(const EthernetView& frame);
 
 }  // namespace tuntap
 

@@ -9,21 +9,23 @@
 #include <condition_variable>
 #include <optional>
 
+#include "tuntap/export.hpp"
+
 namespace tuntap {
 
 enum class EventKind : std::uint8_t { up, down, mtu_update };
 
-struct Event {
+struct TUNTAP_API Event {
   EventKind kind = EventKind::up;
   std::uint32_t mtu = 0;  // the new MTU for mtu_update; the current MTU otherwise (0 if unknown)
   friend bool operator==(const Event&, const Event&) = default;
 };
 
-const char* to_string(EventKind kind) noexcept;
+TUNTAP_API const char* to_string(EventKind kind) noexcept;
 
 // Many producers, many consumers: each event goes to exactly one consumer, in order. When full,
 // the oldest event is dropped and counted, so a slow consumer never blocks the producer.
-class EventQueue {
+class TUNTAP_API EventQueue {
  public:
   explicit EventQueue(std::size_t capacity = 256);
   ~EventQueue();

@@ -6,11 +6,12 @@
 #include <memory>
 #include <vector>
 
+#include "tuntap/export.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
 
-struct ForwarderConfig {
+struct TUNTAP_API ForwarderConfig {
   // Packets per read: 0 takes the source's batch_size() (capped at 1024).
   std::size_t batch_size = 0;
   // CPUs the thread may run on; empty: wherever the scheduler puts it. Pinning stops the scheduler
@@ -20,7 +21,7 @@ struct ForwarderConfig {
   std::vector<unsigned> cpus;
 };
 
-struct ForwarderStats {
+struct TUNTAP_API ForwarderStats {
   std::uint64_t packets = 0;  // packets written to a destination
   std::uint64_t bytes = 0;    // bytes of those packets (from the offset on)
   // Packets read but never written: rejected by the destination (too big, malformed), consumed
@@ -47,7 +48,7 @@ struct ForwarderStats {
 //    does not fit is dropped and counted.
 // stop() (also run by the destructor) closes both ends, wakes the thread and joins it; it returns
 // as soon as the ends' blocked calls return (promptly for every Tun of this library).
-class Forwarder {
+class TUNTAP_API Forwarder {
  public:
   // Either end may be nullptr. Starts the thread; throws tuntap::Error if it cannot.
   Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination,

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tuntap/export.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
@@ -13,7 +14,7 @@ namespace tuntap {
 // Holder owns the wrapped Tun: std::shared_ptr<Tun> when the caller keeps a handle of its own,
 // std::unique_ptr<Tun> when the wrapper is the only owner.
 template <typename Holder>
-class ForwardingTun : public Tun {
+class TUNTAP_API ForwardingTun : public Tun {
  public:
   std::size_t batch_size() const noexcept override { return inner_->batch_size(); }
   std::size_t min_read_offset() const noexcept override { return inner_->min_read_offset(); }

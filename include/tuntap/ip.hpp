@@ -11,13 +11,14 @@
 #include <string_view>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
 
 namespace tuntap {
 
 enum class Family : std::uint8_t { v4 = 4, v6 = 6 };
 
-class IpAddress {
+class TUNTAP_API IpAddress {
  public:
   // The IPv4 address 0.0.0.0.
   constexpr IpAddress() noexcept = default;
@@ -59,7 +60,7 @@ class IpAddress {
   std::array<std::uint8_t, 16> bytes_{};
 };
 
-class Prefix {
+class TUNTAP_API Prefix {
  public:
   constexpr Prefix() noexcept = default;
   // length must not exceed 32 (IPv4) or 128 (IPv6); the address keeps its host bits.

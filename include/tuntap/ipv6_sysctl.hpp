@@ -9,6 +9,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "tuntap/export.hpp"
+
 namespace tuntap::ipv6 {
 
 // accept_ra: whether router advertisements configure the interface.
@@ -19,27 +21,27 @@ enum class AcceptRa : std::uint8_t {
 };
 
 // IPv6 on the interface at all (the inverse of disable_ipv6).
-bool enabled(std::string_view name);
-bool enabled(std::string_view name, std::error_code& ec);
-void set_enabled(std::string_view name, bool on);
-void set_enabled(std::string_view name, bool on, std::error_code& ec);
+TUNTAP_API bool enabled(std::string_view name);
+TUNTAP_API bool enabled(std::string_view name, std::error_code& ec);
+TUNTAP_API void set_enabled(std::string_view name, bool on);
+TUNTAP_API void set_enabled(std::string_view name, bool on, std::error_code& ec);
 
 // Forward IPv6 packets arriving on the interface (and act as a router: no SLAAC, no RAs accepted
 // unless accept_ra is `always`).
-bool forwarding(std::string_view name);
-bool forwarding(std::string_view name, std::error_code& ec);
-void set_forwarding(std::string_view name, bool on);
-void set_forwarding(std::string_view name, bool on, std::error_code& ec);
+TUNTAP_API bool forwarding(std::string_view name);
+TUNTAP_API bool forwarding(std::string_view name, std::error_code& ec);
+TUNTAP_API void set_forwarding(std::string_view name, bool on);
+TUNTAP_API void set_forwarding(std::string_view name, bool on, std::error_code& ec);
 
 // Stateless address autoconfiguration from router advertisements (the `autoconf` switch).
-bool slaac(std::string_view name);
-bool slaac(std::string_view name, std::error_code& ec);
-void set_slaac(std::string_view name, bool on);
-void set_slaac(std::string_view name, bool on, std::error_code& ec);
+TUNTAP_API bool slaac(std::string_view name);
+TUNTAP_API bool slaac(std::string_view name, std::error_code& ec);
+TUNTAP_API void set_slaac(std::string_view name, bool on);
+TUNTAP_API void set_slaac(std::string_view name, bool on, std::error_code& ec);
 
-AcceptRa accept_ra(std::string_view name);
-AcceptRa accept_ra(std::string_view name, std::error_code& ec);
-void set_accept_ra(std::string_view name, AcceptRa mode);
-void set_accept_ra(std::string_view name, AcceptRa mode, std::error_code& ec);
+TUNTAP_API AcceptRa accept_ra(std::string_view name);
+TUNTAP_API AcceptRa accept_ra(std::string_view name, std::error_code& ec);
+TUNTAP_API void set_accept_ra(std::string_view name, AcceptRa mode);
+TUNTAP_API void set_accept_ra(std::string_view name, AcceptRa mode, std::error_code& ec);
 
 }  // namespace tuntap::ipv6

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/events.hpp"
 
 namespace tuntap {
@@ -23,7 +24,7 @@ namespace detail {
 struct LinkMonitorState;
 }
 
-class LinkMonitor {
+class TUNTAP_API LinkMonitor {
  public:
   // Starts watching; fails with not_found when there is no such interface.
   static LinkMonitor start(std::string_view name, EventQueue& queue);

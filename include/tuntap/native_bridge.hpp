@@ -17,12 +17,13 @@
 #include <mutex>
 #include <thread>
 
+#include "tuntap/export.hpp"
 #include "tuntap/forwarder.hpp"
 #include "tuntap/native_tun.hpp"
 
 namespace tuntap {
 
-class NativeBridge {
+class TUNTAP_API NativeBridge {
  public:
   // Puts both devices in non-blocking mode (the thread must never sleep in one of them while the
   // other has packets) and starts the thread, placed by config.cpus; config.batch_size as for a

@@ -18,16 +18,17 @@
 #include <optional>
 #include <string>
 
+#include "tuntap/export.hpp"
 #include "tuntap/device.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
 
 namespace detail {
-struct NativeTunAccess;  // the library's own tests reach inside through it; not installed
+struct TUNTAP_API NativeTunAccess;  // the library's own tests reach inside through it; not installed
 }
 
-struct TunOptions {
+struct TUNTAP_API TunOptions {
   std::string name = "tun%d";    // exact name, pattern or empty (kernel's choice)
   // split and passthrough open with IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO, USO where
   // accepted). In passthrough a read gathers plain packets and ends with the first super-packet
@@ -46,7 +47,7 @@ struct TunOptions {
 };
 
 // The offloads in force, for users and for the CLI's status line.
-struct OffloadState {
+struct TUNTAP_API OffloadState {
   bool vnet_hdr = false;       // packets carry virtio-net headers on the descriptor
   unsigned tun_flags = 0;      // the TUN_F_* mask the kernel accepted
   bool tso = false;            // the kernel may hand over TCP super-packets (and take them)
@@ -56,7 +57,7 @@ struct OffloadState {
   std::uint64_t gso_write_fallbacks = 0;  // coalesced writes the kernel refused and we retried
 };
 
-struct NativeTunStats {
+struct TUNTAP_API NativeTunStats {
   std::uint64_t reads = 0;          // read syscalls that returned a packet
   std::uint64_t super_packets = 0;  // of which were GSO super-packets
   std::uint64_t packets_read = 0;   // packets handed to callers (after splitting)
@@ -66,7 +67,7 @@ struct NativeTunStats {
   std::uint64_t dropped = 0;  // super-packets read that could not be split (each ended a read with its error)
 };
 
-class NativeTun final : public Tun {
+class TUNTAP_API NativeTun final : public Tun {
  public:
   static std::unique_ptr<NativeTun> open(const TunOptions& options);
   static std::unique_ptr<NativeTun> open(const TunOptions& options, std::error_code& ec);

@@ -18,6 +18,7 @@
 #include <system_error>
 #include <vector>
 
+#include "tuntap/export.hpp"
 #include "tuntap/device.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/ethernet.hpp"
@@ -28,7 +29,7 @@ namespace tuntap {
 namespace netlink {
 
 // What IFLA_LINKINFO kind "tun" reports about a TUN/TAP device (IFLA_TUN_*).
-struct TunInfo {
+struct TUNTAP_API TunInfo {
   Mode mode = Mode::tun;
   bool packet_info = false;
   bool vnet_hdr = false;
@@ -41,7 +42,7 @@ struct TunInfo {
 };
 
 // One interface as RTM_NEWLINK describes it.
-struct LinkInfo {
+struct TUNTAP_API LinkInfo {
   unsigned index = 0;
   std::string name;
   std::uint32_t flags = 0;         // IFF_* of <net/if.h>: IFF_UP, IFF_RUNNING, IFF_LOWER_UP...
@@ -61,7 +62,7 @@ struct LinkInfo {
 };
 
 // One address of an interface, as RTM_NEWADDR describes it.
-struct Address {
+struct TUNTAP_API Address {
   Prefix prefix;                   // the local address and its prefix length
   std::optional<IpAddress> peer;   // the other end of a point-to-point link
   std::uint8_t scope = 0;          // RT_SCOPE_*: 0 global, 253 link, 254 host
@@ -71,7 +72,7 @@ struct Address {
 };
 
 // A route through an interface.
-struct RouteSpec {
+struct TUNTAP_API RouteSpec {
   Prefix destination;              // 10.5.0.0/16, fd00:5::/64, 0.0.0.0/0 for a default route
   std::optional<IpAddress> gateway;
   std::optional<std::uint32_t> metric;  // RTA_PRIORITY; the kernel's default when absent
@@ -79,7 +80,7 @@ struct RouteSpec {
 };
 
 // A route as the kernel lists it.
-struct Route {
+struct TUNTAP_API Route {
   Prefix destination;
   std::optional<IpAddress> gateway;
   std::uint32_t metric = 0;
@@ -93,7 +94,7 @@ struct Route {
 // The offloads the kernel has active on an interface, as `ethtool -k` shows them. On a TUN/TAP
 // device the first five follow what the queue owner set with TUNSETOFFLOAD; GSO and GRO are the
 // kernel's own software offloads.
-struct Offloads {
+struct TUNTAP_API Offloads {
   bool tx_checksum = false;     // tx-checksum-ip-generic (TUN_F_CSUM)
   bool scatter_gather = false;  // tx-scatter-gather
   bool tso4 = false;            // tx-tcp-segmentation (TUN_F_TSO4)
@@ -106,81 +107,81 @@ struct Offloads {
 };
 
 // --- names and indexes ---------------------------------------------------------------------
-unsigned ifindex(std::string_view name);
-unsigned ifindex(std::string_view name, std::error_code& ec);
-std::string ifname(unsigned index);
-std::string ifname(unsigned index, std::error_code& ec);
+TUNTAP_API unsigned ifindex(std::string_view name);
+TUNTAP_API unsigned ifindex(std::string_view name, std::error_code& ec);
+TUNTAP_API std::string ifname(unsigned index);
+TUNTAP_API std::string ifname(unsigned index, std::error_code& ec);
 // The interface-name rule, checked without asking the kernel: the kernel's own (1-15 bytes, not
 // "." or "..", no '/', white space or NUL) plus no ':', the alias syntax ioctl-based tools misread.
 // Device::open, every call here that takes a name and the CLI apply this one rule.
-bool valid_ifname(std::string_view name) noexcept;
+TUNTAP_API bool valid_ifname(std::string_view name) noexcept;
 // What is wrong with `name`, in the one wording every tuntap error about a refused name uses
 // ("not empty, at most 15 bytes, ..."), or "" when valid_ifname(name).
-std::string_view ifname_problem(std::string_view name) noexcept;
+TUNTAP_API std::string_view ifname_problem(std::string_view name) noexcept;
 // Throws Error(errc::invalid_argument) "interface name '<name>': Invalid argument (<problem>)"
 // unless valid_ifname(name); control characters in the name are shown escaped (\r, \x01).
-void check_ifname(std::string_view name);
+TUNTAP_API void check_ifname(std::string_view name);
 
 // --- links -----------------------------------------------------------------------------------
-LinkInfo link(std::string_view name);
-LinkInfo link(std::string_view name, std::error_code& ec);
-LinkInfo link(unsigned index);
-LinkInfo link(unsigned index, std::error_code& ec);
+TUNTAP_API LinkInfo link(std::string_view name);
+TUNTAP_API LinkInfo link(std::string_view name, std::error_code& ec);
+TUNTAP_API LinkInfo link(unsigned index);
+TUNTAP_API LinkInfo link(unsigned index, std::error_code& ec);
 // Every interface of the namespace.
-std::vector<LinkInfo> links();
-std::vector<LinkInfo> links(std::error_code& ec);
+TUNTAP_API std::vector<LinkInfo> links();
+TUNTAP_API std::vector<LinkInfo> links(std::error_code& ec);
 
-void set_up(std::string_view name, bool up);
-void set_up(std::string_view name, bool up, std::error_code& ec);
-std::uint32_t mtu(std::string_view name);
-std::uint32_t mtu(std::string_view name, std::error_code& ec);
+TUNTAP_API void set_up(std::string_view name, bool up);
+TUNTAP_API void set_up(std::string_view name, bool up, std::error_code& ec);
+TUNTAP_API std::uint32_t mtu(std::string_view name);
+TUNTAP_API std::uint32_t mtu(std::string_view name, std::error_code& ec);
 // Fails with invalid_argument, before asking for the change, when mtu is outside the device's
 // IFLA_MIN_MTU..IFLA_MAX_MTU. IPv6 needs 1280 or more: below that the kernel drops IPv6 from the device.
-void set_mtu(std::string_view name, std::uint32_t mtu);
-void set_mtu(std::string_view name, std::uint32_t mtu, std::error_code& ec);
-std::uint32_t txqueuelen(std::string_view name);
-std::uint32_t txqueuelen(std::string_view name, std::error_code& ec);
-void set_txqueuelen(std::string_view name, std::uint32_t length);
-void set_txqueuelen(std::string_view name, std::uint32_t length, std::error_code& ec);
+TUNTAP_API void set_mtu(std::string_view name, std::uint32_t mtu);
+TUNTAP_API void set_mtu(std::string_view name, std::uint32_t mtu, std::error_code& ec);
+TUNTAP_API std::uint32_t txqueuelen(std::string_view name);
+TUNTAP_API std::uint32_t txqueuelen(std::string_view name, std::error_code& ec);
+TUNTAP_API void set_txqueuelen(std::string_view name, std::uint32_t length);
+TUNTAP_API void set_txqueuelen(std::string_view name, std::uint32_t length, std::error_code& ec);
 // TAP (Ethernet) devices only: a TUN device has no hardware address (errc::unsupported).
-MacAddress hardware_address(std::string_view name);
-MacAddress hardware_address(std::string_view name, std::error_code& ec);
+TUNTAP_API MacAddress hardware_address(std::string_view name);
+TUNTAP_API MacAddress hardware_address(std::string_view name, std::error_code& ec);
 // The address must be unicast and not all zeros.
-void set_hardware_address(std::string_view name, const MacAddress& address);
-void set_hardware_address(std::string_view name, const MacAddress& address, std::error_code& ec);
+TUNTAP_API void set_hardware_address(std::string_view name, const MacAddress& address);
+TUNTAP_API void set_hardware_address(std::string_view name, const MacAddress& address, std::error_code& ec);
 // The kernel refuses to rename an interface that is up (errc::busy): bring it down first.
-void rename(std::string_view name, std::string_view new_name);
-void rename(std::string_view name, std::string_view new_name, std::error_code& ec);
+TUNTAP_API void rename(std::string_view name, std::string_view new_name);
+TUNTAP_API void rename(std::string_view name, std::string_view new_name, std::error_code& ec);
 // The active offloads (ethtool's ETHTOOL_GFEATURES, read through the SIOCETHTOOL ioctl).
-Offloads offloads(std::string_view name);
-Offloads offloads(std::string_view name, std::error_code& ec);
+TUNTAP_API Offloads offloads(std::string_view name);
+TUNTAP_API Offloads offloads(std::string_view name, std::error_code& ec);
 // RTM_DELLINK. Removes any interface, persistent TUN/TAP devices included.
-void remove_link(std::string_view name);
-void remove_link(std::string_view name, std::error_code& ec);
+TUNTAP_API void remove_link(std::string_view name);
+TUNTAP_API void remove_link(std::string_view name, std::error_code& ec);
 
 // --- addresses -------------------------------------------------------------------------------
 // Adds `local` (with its prefix length) to the interface. With a peer (point-to-point), the prefix
 // length applies to the peer: the kernel routes peer/length through the device, as
 // `ip addr add LOCAL peer PEER/LENGTH` does. IPv6 needs the device MTU at 1280 or more.
-void add_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer = std::nullopt);
-void add_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer,
+TUNTAP_API void add_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer = std::nullopt);
+TUNTAP_API void add_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer,
                  std::error_code& ec);
-void remove_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer = std::nullopt);
-void remove_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer,
+TUNTAP_API void remove_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer = std::nullopt);
+TUNTAP_API void remove_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer,
                     std::error_code& ec);
 // IPv4 then IPv6 addresses, in the kernel's order.
-std::vector<Address> addresses(std::string_view name);
-std::vector<Address> addresses(std::string_view name, std::error_code& ec);
+TUNTAP_API std::vector<Address> addresses(std::string_view name);
+TUNTAP_API std::vector<Address> addresses(std::string_view name, std::error_code& ec);
 
 // --- routes ----------------------------------------------------------------------------------
 // The device must be up (the kernel refuses routes through a down device: errc is ENETDOWN).
-void add_route(std::string_view name, const RouteSpec& route);
-void add_route(std::string_view name, const RouteSpec& route, std::error_code& ec);
-void remove_route(std::string_view name, const RouteSpec& route);
-void remove_route(std::string_view name, const RouteSpec& route, std::error_code& ec);
+TUNTAP_API void add_route(std::string_view name, const RouteSpec& route);
+TUNTAP_API void add_route(std::string_view name, const RouteSpec& route, std::error_code& ec);
+TUNTAP_API void remove_route(std::string_view name, const RouteSpec& route);
+TUNTAP_API void remove_route(std::string_view name, const RouteSpec& route, std::error_code& ec);
 // Routes through the interface in every table (local and broadcast routes included).
-std::vector<Route> routes(std::string_view name);
-std::vector<Route> routes(std::string_view name, std::error_code& ec);
+TUNTAP_API std::vector<Route> routes(std::string_view name);
+TUNTAP_API std::vector<Route> routes(std::string_view name, std::error_code& ec);
 
 }  // namespace netlink
 }  // namespace tuntap

@@ -14,6 +14,7 @@
 #include <span>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/tun.hpp"
 #include "tuntap/virtio_net.hpp"
@@ -25,7 +26,7 @@ namespace tuntap::offload {
 // How many packets split() makes of `packet` (the bytes after the vnet header): 1 for a non-GSO
 // packet, else ceil(payload / gso_size). Validates exactly as split() does; on error returns 0 and
 // sets ec (see split() for the codes).
-std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> packet,
+TUNTAP_API std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> packet,
                           std::error_code& ec) noexcept;
 
 // Splits one packet read from a TUN fd with IFF_VNET_HDR (the vnet header `hdr`, then `packet`)
@@ -53,19 +54,19 @@ std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> pa
 //   gso_type, a packet shorter than its headers, hdr_len past the end, csum_start/csum_offset not
 //   at the transport checksum (GSO) or past the end (non-GSO), an IPv4 fragment, no payload, or a
 //   segment whose length would not fit a 16-bit length field.
-std::size_t split(const VirtioNetHdr& hdr, std::span<const std::byte> packet, Buffers bufs,
+TUNTAP_API std::size_t split(const VirtioNetHdr& hdr, std::span<const std::byte> packet, Buffers bufs,
                   std::span<std::size_t> sizes, std::size_t offset, std::error_code& ec) noexcept;
 
 // Finishes a partial checksum in place, as the kernel's skb_checksum_help does for NEEDS_CSUM: the
 // 16-bit field at csum_start + csum_offset holds the pseudo-header sum; replaces it with the
 // complemented sum of packet[csum_start, end) (0 is stored as 0xffff). Returns malformed (and leaves
 // the packet alone) if the field does not lie inside the packet.
-std::error_code finish_checksum(std::span<std::byte> packet, std::size_t csum_start,
+TUNTAP_API std::error_code finish_checksum(std::span<std::byte> packet, std::size_t csum_start,
                                 std::size_t csum_offset) noexcept;
 
 // ---- write path ------------------------------------------------------------------------------
 
-struct CoalescerOptions {
+struct TUNTAP_API CoalescerOptions {
   std::size_t max_packets = 128;  // most packets one plan() call accepts (the write batch size)
   std::size_t max_segments = 64;  // most packets merged into one super-packet
   bool tcp = true;                // coalesce TCP (needs TUN_F_TSO4/TSO6 on the device)
@@ -73,7 +74,7 @@ struct CoalescerOptions {
 };
 
 // One write to the device: the vnet header and bytes to hand to writev(2) as they are.
-struct Write {
+struct TUNTAP_API Write {
   // The gather list: iov[0] is the vnet header (in the headroom of the first packet) followed by
   // that whole packet, its headers patched for the super-packet; iov[1..] are the payloads (after
   // the IP and transport headers) of the packets merged into it, in sequence order, not copied.
@@ -109,7 +110,7 @@ struct Write {
 // Anything else is written as it came, with a zero vnet header; a packet of a flow that cannot be
 // merged (a pure ACK, a SYN, a bad checksum...) also ends that flow's super-packet, so nothing is
 // reordered around it.
-class Coalescer {
+class TUNTAP_API Coalescer {
  public:
   // Allocates the tables; throws std::bad_alloc, or tuntap::Error (invalid_argument) when
   // max_packets is 0 or above 65535 or max_segments is 0.

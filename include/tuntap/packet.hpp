@@ -23,6 +23,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/ip.hpp"
 
@@ -103,7 +104,7 @@ constexpr bool is_ipv6_extension_header(std::uint8_t next_header) noexcept {
 }
 
 // One IPv6 extension header: its type (the next-header value that announced it) and its bytes.
-struct ExtensionHeader {
+struct TUNTAP_API ExtensionHeader {
   std::uint8_t type = 0;
   std::span<const std::byte> bytes;  // the whole header, its next-header byte first
   std::uint8_t next_header() const noexcept { return detail::u8(bytes[0]); }
@@ -131,7 +132,7 @@ struct ExtensionHeader {
 // empty payload. The header checksum is not checked by parse(): see verify_header_checksum().
 // parse() of an owning temporary (IpPacket::parse(make_bytes(), ec)) does not compile: the view
 // would dangle at the end of the statement.
-class IpPacket {
+class TUNTAP_API IpPacket {
  public:
   static constexpr std::size_t ipv4_header_length = 20;  // without options
   static constexpr std::size_t ipv6_header_length = 40;  // without extension headers
@@ -270,7 +271,7 @@ class IpPacket {
   std::uint8_t protocol_ = 0;
 };
 
-class IpPacket::ExtensionHeaders {
+class TUNTAP_API IpPacket::ExtensionHeaders {
  public:
   class iterator {
    public:
@@ -302,7 +303,7 @@ class IpPacket::ExtensionHeaders {
 
 // An IpPacket over writable bytes, with setters that keep checksums right. It is an IpPacket
 // (every accessor works; pass it where an IpPacket is wanted).
-class MutableIpPacket : public IpPacket {
+class TUNTAP_API MutableIpPacket : public IpPacket {
  public:
   constexpr MutableIpPacket() noexcept = default;
   // As IpPacket::parse.
@@ -343,7 +344,7 @@ class MutableIpPacket : public IpPacket {
 // valid if the 20-byte fixed header is present (options() and payload() clipped), invalid if not.
 // parse(bytes, ec) takes a bare segment: errc::short_read under 20 bytes, errc::truncated_packet
 // (valid view) when the data offset points past the bytes.
-class TcpView {
+class TUNTAP_API TcpView {
  public:
   static constexpr std::size_t min_header_length = 20;
 
@@ -390,7 +391,7 @@ class TcpView {
 // errc::malformed, and one larger than the IP payload is errc::malformed (errc::truncated_packet,
 // valid view, if the IP packet was truncated or for a bare datagram). Bytes after the UDP length
 // inside the IP payload are ignored.
-class UdpView {
+class TUNTAP_API UdpView {
  public:
   static constexpr std::size_t header_length = 8;
 
@@ -450,7 +451,7 @@ inline constexpr std::uint8_t v6_neighbor_advertisement = 136;
 // An ICMPv4 or ICMPv6 message: type, code, checksum, the 4-byte rest of header, and the body.
 // parse(ip, ec) wants ipproto::icmp on IPv4 or ipproto::icmpv6 on IPv6 (else invalid_argument);
 // errors otherwise as TcpView, with an 8-byte minimum (every defined message has it).
-class IcmpView {
+class TUNTAP_API IcmpView {
  public:
   static constexpr std::size_t header_length = 8;
 
@@ -508,19 +509,19 @@ class IcmpView {
 
 // Names. protocol_keyword(): the IANA keyword in lower case ("tcp", "udp", "icmp", "ipv6-icmp",
 // "gre", "esp"...) or "" when unnamed; protocol_name(): the keyword or the decimal number.
-std::string_view protocol_keyword(std::uint8_t protocol) noexcept;
-std::string protocol_name(std::uint8_t protocol);
+TUNTAP_API std::string_view protocol_keyword(std::uint8_t protocol) noexcept;
+TUNTAP_API std::string protocol_name(std::uint8_t protocol);
 
 // ICMP names for protocol ipproto::icmp or ipproto::icmpv6: the type ("destination unreachable"),
 // the code within it ("port unreachable"), "" when unknown or when the type has no named codes.
-std::string_view icmp_type_name(std::uint8_t protocol, std::uint8_t type) noexcept;
-std::string_view icmp_code_name(std::uint8_t protocol, std::uint8_t type, std::uint8_t code) noexcept;
+TUNTAP_API std::string_view icmp_type_name(std::uint8_t protocol, std::uint8_t type) noexcept;
+TUNTAP_API std::string_view icmp_code_name(std::uint8_t protocol, std::uint8_t type, std::uint8_t code) noexcept;
 // "echo request", "destination unreachable / port unreachable", "time exceeded / code 9",
 // "type 77 code 1".
-std::string icmp_message_name(std::uint8_t protocol, std::uint8_t type, std::uint8_t code);
+TUNTAP_API std::string icmp_message_name(std::uint8_t protocol, std::uint8_t type, std::uint8_t code);
 
 // The set TCP flags as letters, in bit order F S R P A U E C: "SA" for SYN+ACK, "" for none.
-std::string tcp_flags_string(std::uint8_t flags);
+TUNTAP_API std::string tcp_flags_string(std::uint8_t flags);
 
 // One line about a packet, for logs and the dump tool (allocates):
 //   "IPv4 84 icmp 10.0.0.1 > 10.0.0.2 echo request id=1 seq=2"
@@ -529,6 +530,6 @@ std::string tcp_flags_string(std::uint8_t flags);
 // The number is total_length(). Fragments add "frag id=.. off=.." (and "+" when more follow);
 // truncated packets end with "(truncated: N of M bytes)"; an unreadable transport header adds
 // "[bad tcp header: ...]". An invalid view is "invalid packet".
-std::string describe(const IpPacket& packet);
+TUNTAP_API std::string describe(const IpPacket& packet);
 
 }  // namespace tuntap

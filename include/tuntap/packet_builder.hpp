@@ -24,6 +24,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/ethernet.hpp"
 #include "tuntap/ip.hpp"
 #include "tuntap/packet.hpp"
@@ -31,7 +32,7 @@
 namespace tuntap {
 
 // The IP header's fields. The defaults make an ordinary unicast packet.
-struct IpFields {
+struct TUNTAP_API IpFields {
   IpAddress src;
   IpAddress dst;
   std::uint8_t ttl = 64;              // hop limit on IPv6
@@ -41,12 +42,12 @@ struct IpFields {
   std::uint32_t flow_label = 0;       // IPv6 only (20 bits)
 };
 
-struct UdpFields {
+struct TUNTAP_API UdpFields {
   std::uint16_t src_port = 0;
   std::uint16_t dst_port = 0;
 };
 
-struct TcpFields {
+struct TUNTAP_API TcpFields {
   std::uint16_t src_port = 0;
   std::uint16_t dst_port = 0;
   std::uint32_t seq = 0;
@@ -60,14 +61,14 @@ struct TcpFields {
 };
 
 // Any ICMPv4/ICMPv6 message: type, code and the 4 bytes after the checksum.
-struct IcmpFields {
+struct TUNTAP_API IcmpFields {
   std::uint8_t type = 0;
   std::uint8_t code = 0;
   std::uint32_t rest_of_header = 0;
 };
 
 // An echo request or reply; the ICMP type follows from reply and the address family.
-struct EchoFields {
+struct TUNTAP_API EchoFields {
   bool reply = false;
   std::uint16_t id = 0;
   std::uint16_t sequence = 0;
@@ -79,27 +80,27 @@ inline std::span<const std::byte> bytes_of(std::string_view text) noexcept {
 }
 
 // IP + UDP header + payload.
-std::size_t build_udp(std::span<std::byte> out, const IpFields& ip, const UdpFields& udp,
+TUNTAP_API std::size_t build_udp(std::span<std::byte> out, const IpFields& ip, const UdpFields& udp,
                       std::span<const std::byte> payload, std::error_code& ec) noexcept;
-std::size_t build_udp(std::span<std::byte> out, const IpFields& ip, const UdpFields& udp,
+TUNTAP_API std::size_t build_udp(std::span<std::byte> out, const IpFields& ip, const UdpFields& udp,
                       std::span<const std::byte> payload = {});
 
 // IP + TCP header (with options) + payload.
-std::size_t build_tcp(std::span<std::byte> out, const IpFields& ip, const TcpFields& tcp,
+TUNTAP_API std::size_t build_tcp(std::span<std::byte> out, const IpFields& ip, const TcpFields& tcp,
                       std::span<const std::byte> payload, std::error_code& ec) noexcept;
-std::size_t build_tcp(std::span<std::byte> out, const IpFields& ip, const TcpFields& tcp,
+TUNTAP_API std::size_t build_tcp(std::span<std::byte> out, const IpFields& ip, const TcpFields& tcp,
                       std::span<const std::byte> payload = {});
 
 // IP + ICMP (IPv4) or ICMPv6 (IPv6) message with this header and body.
-std::size_t build_icmp(std::span<std::byte> out, const IpFields& ip, const IcmpFields& icmp,
+TUNTAP_API std::size_t build_icmp(std::span<std::byte> out, const IpFields& ip, const IcmpFields& icmp,
                        std::span<const std::byte> body, std::error_code& ec) noexcept;
-std::size_t build_icmp(std::span<std::byte> out, const IpFields& ip, const IcmpFields& icmp,
+TUNTAP_API std::size_t build_icmp(std::span<std::byte> out, const IpFields& ip, const IcmpFields& icmp,
                        std::span<const std::byte> body = {});
 
 // IP + ICMP echo request/reply (types 8/0 on IPv4, 128/129 on IPv6) with this data.
-std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields& ip, const EchoFields& echo,
+TUNTAP_API std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields& ip, const EchoFields& echo,
                             std::span<const std::byte> data, std::error_code& ec) noexcept;
-std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields& ip, const EchoFields& echo,
+TUNTAP_API std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields& ip, const EchoFields& echo,
                             std::span<const std::byte> data = {});
 
 // The reply to an echo request (IPv4 or IPv6): addresses swapped, echo reply type, same id,
@@ -109,13 +110,13 @@ std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields& ip, const 
 // Errors: those of IpPacket::parse and IcmpView::parse (a truncated request is refused),
 // errc::invalid_argument if it is not an echo request or is a fragment, errc::jumbo_packet if
 // out is too small.
-std::size_t make_echo_reply(std::span<const std::byte> request, std::span<std::byte> out,
+TUNTAP_API std::size_t make_echo_reply(std::span<const std::byte> request, std::span<std::byte> out,
                             std::error_code& ec) noexcept;
-std::size_t make_echo_reply(std::span<const std::byte> request, std::span<std::byte> out);
+TUNTAP_API std::size_t make_echo_reply(std::span<const std::byte> request, std::span<std::byte> out);
 
 // The 14-byte Ethernet II header for a TAP frame: write it at out[0..14) and the packet after it.
 // errc::jumbo_packet if out has fewer than 14 bytes.
-std::size_t write_ethernet_header(std::span<std::byte> out, const MacAddress& dst, const MacAddress& src,
+TUNTAP_API std::size_t write_ethernet_header(std::span<std::byte> out, const MacAddress& dst, const MacAddress& src,
                                   std::uint16_t ether_type, std::error_code& ec) noexcept;
 
 }  // namespace tuntap

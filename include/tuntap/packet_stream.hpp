@@ -8,12 +8,13 @@
 #include <system_error>
 #include <vector>
 
+#include "tuntap/export.hpp"
 #include "tuntap/buffer_pool.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
 
-struct PacketResult {
+struct TUNTAP_API PacketResult {
   std::size_t size = 0;  // bytes placed in the caller's buffer
   std::error_code error;
   explicit operator bool() const noexcept { return !error; }
@@ -23,7 +24,7 @@ struct PacketResult {
 // Tun into its own buffers (from its BufferPool, allocated once by the constructor) and hands out
 // the rest on later calls. write() copies one packet behind the Tun's write headroom and writes
 // it at once. Neither allocates nor throws. One reader and one writer may use a stream at once.
-class PacketStream {
+class TUNTAP_API PacketStream {
  public:
   // Throws tuntap::Error (invalid_argument) for a null Tun.
   explicit PacketStream(std::shared_ptr<Tun> tun);

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
 
 namespace tuntap {
@@ -35,9 +36,9 @@ enum class PcapPrecision : std::uint8_t { nano, micro };
 using CaptureTime = std::chrono::time_point<std::chrono::system_clock, std::chrono::nanoseconds>;
 
 // CLOCK_REALTIME now, with nanosecond resolution (no allocation, no exception).
-CaptureTime capture_now() noexcept;
+TUNTAP_API CaptureTime capture_now() noexcept;
 
-struct PcapConfig {
+struct TUNTAP_API PcapConfig {
   std::string path;
   PcapLinkType link_type = PcapLinkType::raw_ip;
   // Bytes kept of each packet; a longer packet is cut (the record keeps its original length).
@@ -51,7 +52,7 @@ struct PcapConfig {
   PcapPrecision precision = PcapPrecision::nano;
 };
 
-struct PcapStats {
+struct TUNTAP_API PcapStats {
   std::uint64_t packets = 0;        // records written, over all files
   std::uint64_t bytes = 0;          // bytes written to files, headers included
   std::uint64_t truncated = 0;      // records cut to snaplen
@@ -66,7 +67,7 @@ struct PcapState;
 // Move-only. All members are safe to call from several threads at once (one lock around each
 // record), so the reader and the writer of a Tun can share one file. Writing a record does not
 // allocate: libpcap writes through the stdio buffer of the file; rotating allocates the new name.
-class PcapWriter {
+class TUNTAP_API PcapWriter {
  public:
   // Opens (truncates) config.path and writes the file header. Errors name the file and the call:
   // "pcap: open /x/y.pcap: No such file or directory".

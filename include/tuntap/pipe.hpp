@@ -7,6 +7,7 @@
 #include <string>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/channel.hpp"
 #include "tuntap/events.hpp"
 #include "tuntap/tun.hpp"
@@ -24,7 +25,7 @@ namespace tuntap {
 //    of up to 64 KiB, passed whole; mtu() is 10 + 65535. Headers written are checked as the kernel
 //    checks them (offload::segment_count): a bad one fails the write.
 
-struct PipeConfig {
+struct TUNTAP_API PipeConfig {
   std::size_t batch_size = 64;    // most packets one read returns
   std::size_t mtu = 1500;         // largest ordinary packet read returns and write accepts
   std::size_t capacity = 256;     // packets (or super-packets) in flight per direction
@@ -43,7 +44,7 @@ struct PipeConfig {
   bool udp_coalescing = true;
 };
 
-struct PipeStats {
+struct TUNTAP_API PipeStats {
   std::uint64_t packets_read = 0;     // buffers filled for the caller (segments, when split)
   std::uint64_t packets_written = 0;  // buffers taken from the caller
   std::uint64_t truncated = 0;        // packets read into a buffer too small for them (jumbo_packet)
@@ -68,7 +69,7 @@ struct PipeEnds;
 //    waits for the next read; one that cannot fit at all (too_many_segments) or a segment larger
 //    than its buffer (jumbo_packet) is dropped with that error and counted in stats().dropped.
 //  - destroying an end closes the pipe.
-class PipeEnd final : public Tun {
+class TUNTAP_API PipeEnd final : public Tun {
  public:
   ~PipeEnd() override;
   PipeEnd(const PipeEnd&) = delete;
@@ -101,13 +102,13 @@ class PipeEnd final : public Tun {
   std::unique_ptr<Impl> impl_;
 };
 
-struct PipeEnds {
+struct TUNTAP_API PipeEnds {
   std::unique_ptr<PipeEnd> a;
   std::unique_ptr<PipeEnd> b;
 };
 
 // A connected pair. batch_size, mtu and capacity must be positive (invalid_argument).
-PipeEnds make_pipe(const PipeConfig& config, std::error_code& ec);
-PipeEnds make_pipe(const PipeConfig& config = {});
+TUNTAP_API PipeEnds make_pipe(const PipeConfig& config, std::error_code& ec);
+TUNTAP_API PipeEnds make_pipe(const PipeConfig& config = {});
 
 }  // namespace tuntap

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 
+#include "tuntap/export.hpp"
 #include "tuntap/forwarder.hpp"
 #include "tuntap/tun.hpp"
 
@@ -12,7 +13,7 @@ namespace tuntap {
 // Two Forwarders, A to B and B to A, sharing the ends. Swapping an end replaces it in both
 // directions before closing the old one, so neither direction mistakes the swap for the end
 // going away for good. The Forwarder rules hold for each direction (see forwarder.hpp).
-class Point2Point {
+class TUNTAP_API Point2Point {
  public:
   // Either end may be nullptr (set it later). Starts two threads; throws tuntap::Error if it cannot.
   Point2Point(std::shared_ptr<Tun> a, std::shared_ptr<Tun> b, ForwarderConfig config = {});

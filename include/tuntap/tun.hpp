@@ -9,6 +9,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
 
 namespace tuntap {
@@ -46,7 +47,7 @@ constexpr std::optional<OffloadMode> offload_mode_from(std::string_view word) no
 
 // What a batched call did: `count` packets moved, then `error` (if any) stopped it. What that means
 // for each direction is stated once, at Tun::read and Tun::write; every endpoint keeps it.
-struct IoResult {
+struct TUNTAP_API IoResult {
   std::size_t count = 0;
   std::error_code error;
   explicit operator bool() const noexcept { return !error; }
@@ -54,7 +55,7 @@ struct IoResult {
 
 using Buffers = std::span<const std::span<std::byte>>;
 
-class Tun {
+class TUNTAP_API Tun {
  public:
   virtual ~Tun() = default;
 

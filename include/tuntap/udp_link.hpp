@@ -23,13 +23,14 @@
 #include <string_view>
 #include <system_error>
 
+#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/ip.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
 
-struct UdpEndpoint {
+struct TUNTAP_API UdpEndpoint {
   IpAddress address;
   std::uint16_t port = 0;
   // "10.0.0.1:4000", "[fd00::1]:4000".
@@ -52,7 +53,7 @@ constexpr std::size_t udp_inner_mtu(std::size_t outer_path_mtu, Family outer) no
   return outer_path_mtu > udp_overhead(outer) ? outer_path_mtu - udp_overhead(outer) : 0;
 }
 
-struct UdpLinkConfig {
+struct TUNTAP_API UdpLinkConfig {
   // Where packets go and the only source accepted. Required (address and port).
   UdpEndpoint peer;
   // Local address to bind; default: the wildcard of the peer's family (0.0.0.0 or ::).
@@ -80,7 +81,7 @@ struct UdpLinkConfig {
 };
 
 // Counters since open; read them from any thread.
-struct UdpLinkStats {
+struct TUNTAP_API UdpLinkStats {
   std::uint64_t rx_packets = 0;        // packets returned by read
   std::uint64_t rx_bytes = 0;
   std::uint64_t rx_gro_batches = 0;    // received datagrams that held several coalesced ones (GRO)
@@ -103,7 +104,7 @@ namespace detail {
 struct UdpLinkState;
 }
 
-class UdpLink final : public Tun {
+class TUNTAP_API UdpLink final : public Tun {
  public:
   // Creates the socket, binds it and probes the offloads. Errors say which step failed:
   // "udp link: bind 127.0.0.1:4000: Address already in use".

@@ -10,6 +10,8 @@
 #include <span>
 #include <string>
 
+#include "tuntap/export.hpp"
+
 namespace tuntap {
 
 // Size of the legacy virtio_net_hdr on the wire, in bytes (the size TUN uses by default).
@@ -29,7 +31,7 @@ inline constexpr unsigned uso6 = 0x40;     // TUN_F_USO6: UDP segmentation over 
 
 // The virtio_net_hdr value: which offloads a packet needs. Units are bytes throughout; offsets count
 // from the first byte of the IP header (TUN has no link-layer header).
-struct VirtioNetHdr {
+struct TUNTAP_API VirtioNetHdr {
   // `flags` bits.
   static constexpr std::uint8_t flag_needs_csum = 0x01;  // checksum from csum_start is partial
   static constexpr std::uint8_t flag_data_valid = 0x02;  // checksum already verified
@@ -89,6 +91,6 @@ struct VirtioNetHdr {
 };
 
 // "gso=tcpv4|ecn size=1448 hdr_len=52 csum=20+16 needs_csum" for logs and the CLI's dump.
-std::string to_string(const VirtioNetHdr& hdr);
+TUNTAP_API std::string to_string(const VirtioNetHdr& hdr);
 
 }  // namespace tuntap

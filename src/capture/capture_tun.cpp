@@ -21,7 +21,7 @@ constexpr std::size_t arena_size = 2 * 65536 + max_segments * 128;
 
 }  // namespace
 
-struct CaptureTun::Splitter {
+struct TUNTAP_LOCAL CaptureTun::Splitter {
   std::array<std::byte, arena_size> arena;
   std::array<std::span<std::byte>, max_segments> spans;
   std::array<std::size_t, max_segments> sizes;

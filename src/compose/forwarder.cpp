@@ -63,7 +63,7 @@ struct InHand {
 
 // The thread runs Impl::run and touches nothing else, so it never depends on the Forwarder object;
 // stop() (and so the destructor) joins it before the Impl is destroyed.
-struct Forwarder::Impl {
+struct TUNTAP_LOCAL Forwarder::Impl {
   Impl(std::shared_ptr<Tun> from, std::shared_ptr<Tun> to, ForwarderConfig forwarder_config)
       : config(std::move(forwarder_config)),
         installed_source{std::move(from)},

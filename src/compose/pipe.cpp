@@ -72,7 +72,7 @@ bool splits(OffloadMode mode, bool wire_has_header) noexcept {
 
 // The pipe's channel is the offload engine's source and sink on an end that splits or coalesces:
 // the engine (src/offload/) keeps the policy, the channel moves the bytes.
-struct PipeEnd::Impl final : offload::UnitSource, offload::UnitSink {
+struct TUNTAP_LOCAL PipeEnd::Impl final : offload::UnitSource, offload::UnitSink {
   Impl(std::shared_ptr<PipeShared> shared_in, bool is_a, const PipeConfig& config);
 
   std::size_t fetch(std::span<std::byte> into, bool wait, std::error_code& ec) noexcept override {

@@ -24,7 +24,7 @@ enum class Step { moved, idle, failed, gone };
 
 // One direction's buffers and counters. Buffers are sized for the source's MTU and grow only when
 // it does (an MTU change between batches).
-struct NativeBridge::Direction {
+struct TUNTAP_LOCAL NativeBridge::Direction {
   NativeTun* from = nullptr;
   NativeTun* to = nullptr;
   std::size_t batch = 1;

@@ -32,7 +32,7 @@ constexpr std::size_t max_read = hdr_len + 65536 + 256;
 
 // The device is the offload engine's source and sink: split reads and coalesced writes are the
 // engine's (src/offload/), the system calls are the device's.
-struct NativeTun::Impl final : offload::UnitSource, offload::UnitSink {
+struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSink {
   TunOptions options;
   Device dev;
   std::unique_ptr<EventQueue> events;  // declared before the monitor: it must outlive it

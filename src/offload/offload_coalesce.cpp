@@ -230,7 +230,7 @@ bool can_append(const Run& run, const Info& h, const Info& p, std::size_t max_se
 
 }  // namespace
 
-struct Coalescer::State {
+struct TUNTAP_LOCAL Coalescer::State {
   std::size_t max_packets = 0;
   std::size_t max_segments = 0;
   std::size_t table_mask = 0;

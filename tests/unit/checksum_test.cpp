@@ -3,16 +3,13 @@
 #include <random>
 #include <vector>
 
+#include "byte_vectors.hpp"
 #include "tuntap/checksum.hpp"
 
 using namespace tuntap;
 
 namespace {
-std::vector<std::byte> bytes(std::initializer_list<int> v) {
-  std::vector<std::byte> out;
-  for (int x : v) out.push_back(static_cast<std::byte>(x));
-  return out;
-}
+using test::bytes;
 
 // The textbook RFC 1071 loop, the reference the fast version must agree with.
 std::uint16_t reference(std::span<const std::byte> d) {

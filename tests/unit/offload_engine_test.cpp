@@ -69,16 +69,22 @@ struct ScriptedSource final : offload::UnitSource {
   }
 };
 
-TEST(SplitReader, SplitsASuperPacketAndReadsOnWithoutWaiting) {
+// A split reader over a scripted source.
+struct SplitCase {
+  explicit SplitCase(std::deque<std::variant<Bytes, std::error_code>> script) { source.script = std::move(script); }
+  IoResult read(OutBuffers& out) { return reader.read(source, out.bufs(), out.sizes, 0); }
   ScriptedSource source;
-  source.script = {tcp_super_packet(3, 500), plain_unit()};
-  offload::SplitReader reader(70000);
+  offload::SplitReader reader{70000};
+};
+
+TEST(SplitReader, SplitsASuperPacketAndReadsOnWithoutWaiting) {
+  SplitCase c({tcp_super_packet(3, 500), plain_unit()});
   OutBuffers out(8, 1600);
-  auto r = reader.read(source, out.bufs(), out.sizes, 0);
+  auto r = c.read(out);
   EXPECT_FALSE(r.error);
   EXPECT_EQ(r.count, 4u);
-  EXPECT_EQ(source.waits, (std::vector<bool>{true, false, false})) << "only the first fetch may wait";
-  auto s = reader.stats();
+  EXPECT_EQ(c.source.waits, (std::vector<bool>{true, false, false})) << "only the first fetch may wait";
+  auto s = c.reader.stats();
   EXPECT_EQ(s.units, 2u);
   EXPECT_EQ(s.super_packets, 1u);
   EXPECT_EQ(s.packets, 4u);
@@ -86,75 +92,65 @@ TEST(SplitReader, SplitsASuperPacketAndReadsOnWithoutWaiting) {
 }
 
 TEST(SplitReader, HoldsAUnitThatDoesNotFitTheBuffersLeftForTheNextCall) {
-  ScriptedSource source;
-  source.script = {plain_unit(), tcp_super_packet(3, 500)};
-  offload::SplitReader reader(70000);
+  SplitCase c({plain_unit(), tcp_super_packet(3, 500)});
   OutBuffers out(2, 1600);
-  auto first = reader.read(source, out.bufs(), out.sizes, 0);
+  auto first = c.read(out);
   EXPECT_FALSE(first.error);
   EXPECT_EQ(first.count, 1u);
-  EXPECT_TRUE(reader.holding());
+  EXPECT_TRUE(c.reader.holding());
   OutBuffers room(4, 1600);
-  auto second = reader.read(source, room.bufs(), room.sizes, 0);
+  auto second = c.read(room);
   EXPECT_FALSE(second.error);
   EXPECT_EQ(second.count, 3u);
-  EXPECT_FALSE(reader.holding());
-  EXPECT_EQ(reader.stats().dropped, 0u);
+  EXPECT_FALSE(c.reader.holding());
+  EXPECT_EQ(c.reader.stats().dropped, 0u);
 }
 
 TEST(SplitReader, AUnitThatCanNeverFitIsDroppedAndCounted) {
-  ScriptedSource source;
-  source.script = {tcp_super_packet(5, 200), plain_unit()};
-  offload::SplitReader reader(70000);
+  SplitCase c({tcp_super_packet(5, 200), plain_unit()});
   OutBuffers out(2, 1600);
-  auto r = reader.read(source, out.bufs(), out.sizes, 0);
+  auto r = c.read(out);
   EXPECT_EQ(r.error, errc::too_many_segments);
   EXPECT_EQ(r.count, 0u);
-  EXPECT_EQ(reader.stats().dropped, 1u);
-  EXPECT_FALSE(reader.holding());
-  auto next = reader.read(source, out.bufs(), out.sizes, 0);
+  EXPECT_EQ(c.reader.stats().dropped, 1u);
+  EXPECT_FALSE(c.reader.holding());
+  auto next = c.read(out);
   EXPECT_EQ(next.count, 1u) << "the unit after the dropped one is not lost";
 }
 
 TEST(SplitReader, ABadUnitEndsTheBatchAfterThePacketsBeforeIt) {
   for (auto bad : {Bytes(4), frame({.gso_type = VirtioNetHdr::gso_tcpv4, .gso_size = 0}, build(Spec{}))}) {
-    ScriptedSource source;
-    source.script = {plain_unit(), bad, plain_unit()};
-    offload::SplitReader reader(70000);
+    SplitCase c({plain_unit(), bad, plain_unit()});
     OutBuffers out(4, 1600);
-    auto r = reader.read(source, out.bufs(), out.sizes, 0);
+    auto r = c.read(out);
     EXPECT_EQ(r.count, 1u);
     EXPECT_TRUE(r.error == errc::short_read || r.error == errc::invalid_argument) << r.error.message();
-    EXPECT_EQ(reader.stats().dropped, 1u);
-    EXPECT_EQ(reader.read(source, out.bufs(), out.sizes, 0).count, 1u);
+    EXPECT_EQ(c.reader.stats().dropped, 1u);
+    EXPECT_EQ(c.read(out).count, 1u);
   }
 }
 
 TEST(SplitReader, ASourceErrorAfterSomePacketsIsLeftForTheNextCall) {
   for (std::error_code state : {make_error_code(errc::closed), make_error_code(errc::device_gone),
                                 make_error_code(errc::not_ready)}) {
-    ScriptedSource source;
-    source.script = {plain_unit(), state, state};
-    offload::SplitReader reader(70000);
+    SplitCase c({plain_unit(), state, state});
     OutBuffers out(4, 1600);
-    auto r = reader.read(source, out.bufs(), out.sizes, 0);
+    auto r = c.read(out);
     EXPECT_FALSE(r.error) << state.message();
     EXPECT_EQ(r.count, 1u);
-    auto next = reader.read(source, out.bufs(), out.sizes, 0);
+    auto next = c.read(out);
     EXPECT_EQ(next.count, 0u);
     EXPECT_EQ(next.error, state);
-    EXPECT_EQ(reader.stats().dropped, 0u);
+    EXPECT_EQ(c.reader.stats().dropped, 0u);
   }
 }
 
 TEST(SplitReader, ASegmentLargerThanItsBufferIsAJumboDrop) {
-  ScriptedSource source;
-  source.script = {tcp_super_packet(2, 1400)};
-  offload::SplitReader reader(70000);
+  SplitCase c({tcp_super_packet(2, 1400)});
   OutBuffers out(4, 600);
-  auto r = reader.read(source, out.bufs(), out.sizes, 0);
+  auto r = c.read(out);
   EXPECT_EQ(r.error, errc::jumbo_packet);
-  EXPECT_EQ(reader.stats().dropped, 1u);
+  EXPECT_EQ(c.reader.stats().dropped, 1u);
 }
 
 // A sink that records every unit (bytes joined) and fails as scripted: at unit index `fail_at`

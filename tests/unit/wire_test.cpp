@@ -6,17 +6,14 @@
 #include <initializer_list>
 #include <vector>
 
+#include "byte_vectors.hpp"
 #include "packet/wire.hpp"
 
 using namespace tuntap;
 
 namespace {
 
-std::vector<std::byte> bytes(std::initializer_list<int> v) {
-  std::vector<std::byte> out;
-  for (int x : v) out.push_back(static_cast<std::byte>(x));
-  return out;
-}
+using test::bytes;
 
 // The textbook IPv4 header (total length 0x73 = 115, UDP), as in checksum_test.cpp.
 const std::vector<std::byte> ipv4_header = bytes({0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
