@@ -39,18 +39,34 @@ void* counted_aligned(std::size_t size, std::align_val_t align) {
 void* operator new(std::size_t size) { return counted(size); }
 void* operator new[](std::size_t size) { return counted(size); }
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  try { return counted(size); } catch (...) { return nullptr; }
+  try {
+    return counted(size);
+  } catch (...) {
+    return nullptr;
+  }
 }
 void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  try { return counted(size); } catch (...) { return nullptr; }
+  try {
+    return counted(size);
+  } catch (...) {
+    return nullptr;
+  }
 }
 void* operator new(std::size_t size, std::align_val_t a) { return counted_aligned(size, a); }
 void* operator new[](std::size_t size, std::align_val_t a) { return counted_aligned(size, a); }
 void* operator new(std::size_t size, std::align_val_t a, const std::nothrow_t&) noexcept {
-  try { return counted_aligned(size, a); } catch (...) { return nullptr; }
+  try {
+    return counted_aligned(size, a);
+  } catch (...) {
+    return nullptr;
+  }
 }
 void* operator new[](std::size_t size, std::align_val_t a, const std::nothrow_t&) noexcept {
-  try { return counted_aligned(size, a); } catch (...) { return nullptr; }
+  try {
+    return counted_aligned(size, a);
+  } catch (...) {
+    return nullptr;
+  }
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
@@ -94,10 +110,8 @@ class Meter {
   ~Meter() {
     auto allocs = g_allocations.load() - start_;
     state_.SetItemsProcessed(static_cast<std::int64_t>(packets_));
-    state_.counters["Mpps"] = benchmark::Counter(static_cast<double>(packets_) * 1e-6,
-                                                 benchmark::Counter::kIsRate);
-    state_.counters["allocs/pkt"] =
-        packets_ == 0 ? 0.0 : static_cast<double>(allocs) / static_cast<double>(packets_);
+    state_.counters["Mpps"] = benchmark::Counter(static_cast<double>(packets_) * 1e-6, benchmark::Counter::kIsRate);
+    state_.counters["allocs/pkt"] = packets_ == 0 ? 0.0 : static_cast<double>(allocs) / static_cast<double>(packets_);
   }
 
  private:
@@ -190,8 +204,7 @@ void BM_Forwarder(benchmark::State& state) {
 // super-packet, split on read. Counts segments.
 void BM_OffloadPipeTcp(benchmark::State& state) {
   constexpr std::size_t kSegments = 44;  // 44 x 1448 fits a 64 KiB super-packet
-  auto [a, b] = make_pipe({.batch_size = 64, .offload_a = OffloadMode::split,
-                           .offload_b = OffloadMode::split});
+  auto [a, b] = make_pipe({.batch_size = 64, .offload_a = OffloadMode::split, .offload_b = OffloadMode::split});
   std::vector<std::vector<std::byte>> storage;
   for (std::size_t i = 0; i < kSegments; ++i) {
     test::Spec s;

@@ -23,44 +23,62 @@
 static int offload;
 static size_t page_offset;
 
-static int open_tun_in(const char *netns, const char *name) {
+static int open_tun_in(const char* netns, const char* name) {
   char path[256];
   snprintf(path, sizeof path, "/var/run/netns/%s", netns);
   int home = open("/proc/thread-self/ns/net", O_RDONLY), target = open(path, O_RDONLY);
-  if (home < 0 || target < 0 || setns(target, CLONE_NEWNET) != 0) { perror(netns); exit(1); }
+  if (home < 0 || target < 0 || setns(target, CLONE_NEWNET) != 0) {
+    perror(netns);
+    exit(1);
+  }
   int fd = open("/dev/net/tun", O_RDWR);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
   strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-  if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) != 0) { perror("TUNSETIFF"); exit(1); }
-  if (offload && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) != 0) { perror("TUNSETOFFLOAD"); exit(1); }
-  if (setns(home, CLONE_NEWNET) != 0) { perror("setns back"); exit(1); }
+  if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) != 0) {
+    perror("TUNSETIFF");
+    exit(1);
+  }
+  if (offload && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) != 0) {
+    perror("TUNSETOFFLOAD");
+    exit(1);
+  }
+  if (setns(home, CLONE_NEWNET) != 0) {
+    perror("setns back");
+    exit(1);
+  }
   close(home);
   close(target);
   return fd;
 }
 
-struct pair { int from, to; };
+struct pair {
+  int from, to;
+};
 
-static void *forward(void *arg) {
-  struct pair *p = arg;
+static void* forward(void* arg) {
+  struct pair* p = arg;
   enum { capacity = 65536 + 64 }; /* a whole super-packet and its virtio-net header */
-  char *page = aligned_alloc(4096, (page_offset + capacity + 4095) / 4096 * 4096); /* a multiple of the alignment */
-  if (page == NULL) { perror("aligned_alloc"); exit(1); }
-  char *buf = page + page_offset;
+  char* page = aligned_alloc(4096, (page_offset + capacity + 4095) / 4096 * 4096); /* a multiple of the alignment */
+  if (page == NULL) {
+    perror("aligned_alloc");
+    exit(1);
+  }
+  char* buf = page + page_offset;
   for (;;) {
     ssize_t n = read(p->from, buf, capacity);
     if (n <= 0) return NULL;
-    if (write(p->to, buf, (size_t)n) < 0) { /* dropped, as a device would */ }
+    if (write(p->to, buf, (size_t)n) < 0) { /* dropped, as a device would */
+    }
   }
 }
 
-int main(int argc, char **argv) {
-  const char *self = argv[0];
+int main(int argc, char** argv) {
+  const char* self = argv[0];
   int bad = 0;
   for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; ++argv, --argc) {
-    char *end = NULL;
+    char* end = NULL;
     if (strcmp(argv[1], "--offload") == 0) offload = 1;
     else if (strncmp(argv[1], "--page-offset=", 14) == 0) {
       page_offset = strtoul(argv[1] + 14, &end, 10);

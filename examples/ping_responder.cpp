@@ -5,14 +5,14 @@
 //
 //   sudo example_ping_responder [--name pingme%d] [--local 10.77.0.1/32] [--peer 10.77.0.2]
 //                               [--count N]      (stop after N replies; default: until Ctrl-C)
+#include <pthread.h>
+#include <time.h>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <pthread.h>
-#include <time.h>
 #include <string>
 #include <thread>
 #include <vector>

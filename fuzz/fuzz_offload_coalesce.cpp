@@ -63,13 +63,13 @@ bool within(std::span<const std::byte> part, const std::byte* begin, std::size_t
 // comes back as 0x0000 (+0).
 bool same_packet(std::span<const std::byte> got, std::span<const std::byte> want) {
   if (got.size() != want.size()) return false;
-  const bool v4_id0 = want.size() >= 20 && (std::to_integer<unsigned>(want[0]) >> 4) == 4 &&
-                      want[4] == std::byte{0} && want[5] == std::byte{0};
+  const bool v4_id0 = want.size() >= 20 && (std::to_integer<unsigned>(want[0]) >> 4) == 4 && want[4] == std::byte{0} &&
+                      want[5] == std::byte{0};
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (got[i] == want[i]) continue;
     if (v4_id0 && (i == 4 || i == 5 || i == 10 || i == 11)) continue;
-    if (i + 1 < want.size() && want[i] == std::byte{0xff} && want[i + 1] == std::byte{0xff} &&
-        got[i] == std::byte{0} && got[i + 1] == std::byte{0}) {
+    if (i + 1 < want.size() && want[i] == std::byte{0xff} && want[i + 1] == std::byte{0xff} && got[i] == std::byte{0} &&
+        got[i + 1] == std::byte{0}) {
       ++i;
       continue;
     }
@@ -153,8 +153,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int s : seen) CHECK(s == 1);
 
   coalescer.restore();
-  for (std::size_t i = 0; i < bufs.size(); ++i)
-    CHECK(std::ranges::equal(bufs[i].subspan(kHeadroom), originals[i]));
+  for (std::size_t i = 0; i < bufs.size(); ++i) CHECK(std::ranges::equal(bufs[i].subspan(kHeadroom), originals[i]));
 
   // A long-lived Coalescer must behave the same across calls (no state leaking between batches).
   const auto again = coalescer_default.plan(bufs, kHeadroom, ec);

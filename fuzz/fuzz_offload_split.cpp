@@ -38,8 +38,8 @@ struct OutBuffers {
   }
 };
 
-void check_segments(const VirtioNetHdr& hdr, std::span<const std::byte> in, const OutBuffers& out,
-                    std::size_t n, std::size_t offset) {
+void check_segments(const VirtioNetHdr& hdr, std::span<const std::byte> in, const OutBuffers& out, std::size_t n,
+                    std::size_t offset) {
   Layer3 l3;
   CHECK(read_layer3(in, l3));
   const bool is_tcp = hdr.gso_kind() != VirtioNetHdr::gso_udp_l4;
@@ -60,7 +60,8 @@ void check_segments(const VirtioNetHdr& hdr, std::span<const std::byte> in, cons
     }
     if (!is_tcp) CHECK(load16(p + l3.header_len + udp::length) == size - l3.header_len);
     Checksum sum = pseudo_header(pkt.subspan(l3.src, l3.addr_len), pkt.subspan(l3.src + l3.addr_len, l3.addr_len),
-                                 is_tcp ? ipproto::tcp : ipproto::udp, static_cast<std::uint32_t>(size - l3.header_len));
+                                 is_tcp ? ipproto::tcp : ipproto::udp,
+                                 static_cast<std::uint32_t>(size - l3.header_len));
     sum.add(pkt.subspan(l3.header_len));
     CHECK(sum.sum() == 0xffff);
     const std::size_t seg = size - headers;

@@ -32,8 +32,8 @@ volatile std::uint64_t sink;
 void use(std::uint64_t v) { sink = sink + v; }
 
 void walk_tcp(const tuntap::TcpView& tcp, std::span<const std::byte> in) {
-  use(tcp.src_port() + tcp.dst_port() + tcp.seq() + tcp.ack() + tcp.data_offset() + tcp.header_length() +
-      tcp.flags() + tcp.has_flags(tuntap::tcp_flags::syn) + tcp.window() + tcp.checksum() + tcp.urgent_pointer());
+  use(tcp.src_port() + tcp.dst_port() + tcp.seq() + tcp.ack() + tcp.data_offset() + tcp.header_length() + tcp.flags() +
+      tcp.has_flags(tuntap::tcp_flags::syn) + tcp.window() + tcp.checksum() + tcp.urgent_pointer());
   inside(tcp.bytes(), in);
   inside(tcp.options(), in);
   inside(tcp.payload(), in);

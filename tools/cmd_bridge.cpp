@@ -42,7 +42,8 @@ struct Side {
 Side open_side(const std::string& spec, const TunOptions& base, const BridgeOptions& o,
                const std::vector<std::string>& addrs) {
   Side side{split_ns_name(spec), {}};
-  if (side.where.name.empty()) throw Error(errc::invalid_argument, "bridge end '" + spec + "'", "expected [NETNS/]NAME");
+  if (side.where.name.empty())
+    throw Error(errc::invalid_argument, "bridge end '" + spec + "'", "expected [NETNS/]NAME");
   NetnsSwitch in_ns(side.where.netns);  // the device is created inside, and stays there
   TunOptions opt = base;
   opt.name = side.where.name;
@@ -76,7 +77,8 @@ std::string placement_note(const std::vector<std::vector<unsigned>>& placement) 
   if (placement.empty() || placement.front().empty()) return "";
   bool same = true;
   for (auto& pair : placement) same = same && pair == placement.front();
-  if (same) return fmt::format(", pinned to CPU{} {}", placement.front().size() > 1 ? "s" : "", list(placement.front()));
+  if (same)
+    return fmt::format(", pinned to CPU{} {}", placement.front().size() > 1 ? "s" : "", list(placement.front()));
   std::string per_queue;
   for (std::size_t i = 0; i < placement.size(); ++i)
     per_queue += fmt::format("{}queue {} on CPU {}", i ? ", " : "", i, list(placement[i]));
@@ -105,8 +107,8 @@ class QueueLink {
 int run_bridge(const BridgeOptions& o) {
   install_stop_handlers();
   // Checked before any device exists, so a bad --cpus leaves nothing behind.
-  const auto placement =
-      place_queue_pairs(CpuChoice::parse(o.cpus), o.offload == "passthrough", o.queues, allowed_cpus());
+  const auto placement = place_queue_pairs(CpuChoice::parse(o.cpus), o.offload == "passthrough", o.queues,
+                                           allowed_cpus());
   const OffloadMode mode = offload_mode_from(o.offload).value_or(OffloadMode::split);
   TunOptions base{.offload = mode, .multi_queue = o.queues > 1};
   Side a = open_side(o.a, base, o, o.addr_a);
@@ -119,9 +121,9 @@ int run_bridge(const BridgeOptions& o) {
   for (std::size_t i = 0; i < o.queues; ++i) {
     ForwarderConfig config{.cpus = placement[i]};
     if (writer) {
-      captures.push_back(std::make_shared<CaptureTun>(
-          std::make_unique<SharedTun>(a.queues[i]), writer,
-          tuntap::CaptureOptions{.offload = mode, .keep_gso = o.capture.keep_gso}));
+      captures.push_back(
+          std::make_shared<CaptureTun>(std::make_unique<SharedTun>(a.queues[i]), writer,
+                                       tuntap::CaptureOptions{.offload = mode, .keep_gso = o.capture.keep_gso}));
       links.push_back(std::make_unique<QueueLink>(std::shared_ptr<Tun>(captures.back()), b.queues[i], config));
     } else if (mode == OffloadMode::passthrough) {
       links.push_back(std::make_unique<QueueLink>(a.queues[i], b.queues[i], config));
@@ -158,7 +160,8 @@ int run_bridge(const BridgeOptions& o) {
   if (!o.quiet || o.json) stats.summary();
   if (writer) {
     writer->close();
-    if (!o.quiet) fmt::print(stderr, "tuntap bridge: {} packets written to {}\n", writer->stats().packets, o.capture.path);
+    if (!o.quiet)
+      fmt::print(stderr, "tuntap bridge: {} packets written to {}\n", writer->stats().packets, o.capture.path);
   }
   return 0;
 }

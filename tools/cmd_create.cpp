@@ -155,9 +155,8 @@ Runner install(CLI::App& app) {
   app.add_option("--ipv6", o->ipv6, "IPv6 on the device at all (disable_ipv6)")->type_name("on|off");
   app.add_option("--ipv6-forwarding", o->ipv6_forwarding, "forward IPv6 arriving on the device")->type_name("on|off");
   app.add_option("--slaac", o->slaac, "IPv6 stateless address autoconfiguration (autoconf)")->type_name("on|off");
-  app.footer(
-      "Example: tuntap create tt9 --persist --addr 10.9.0.1/24 --addr fd00:9::1/64 --mtu 1400 --up\n"
-      "Prints the device's name. Without --persist the device lives until Ctrl-C.");
+  app.footer("Example: tuntap create tt9 --persist --addr 10.9.0.1/24 --addr fd00:9::1/64 --mtu 1400 --up\n"
+             "Prints the device's name. Without --persist the device lives until Ctrl-C.");
   return [o] { return run_create(*o); };
 }
 

@@ -10,9 +10,9 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <thread>
@@ -89,7 +89,8 @@ void step(int n, int of, const std::string& text) { fmt::print("[{}/{}] {}\n", n
 std::shared_ptr<NativeTun> make_host_tun(const std::string& ns, const std::string& name, bool offload,
                                          const std::string& v4, const std::string& v6) {
   NetnsSwitch inside(ns);
-  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = name, .offload = offload ? OffloadMode::split : OffloadMode::off}));
+  auto tun = std::shared_ptr<NativeTun>(
+      NativeTun::open({.name = name, .offload = offload ? OffloadMode::split : OffloadMode::off}));
   netlink::set_mtu(name, 1500);
   netlink::add_address(name, Prefix::parse(v4));
   netlink::add_address(name, Prefix::parse(v6));
@@ -154,7 +155,8 @@ Row summarize_capture(const std::string& path) {
   pcap_close(p);
   std::string counts;
   for (auto& [proto, n] : by_protocol) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, proto);
-  fmt::print("      {} packets read back with libpcap (link type {}): {}\n", total, pcap_datalink_val_to_name(link), counts);
+  fmt::print("      {} packets read back with libpcap (link type {}): {}\n", total, pcap_datalink_val_to_name(link),
+             counts);
   for (auto& l : first_lines) fmt::print("        {}\n", l);
   bool ok = total > 0 && by_protocol.count("icmp") && by_protocol.count("ipv6-icmp") && by_protocol.count("udp");
   return {"capture", fmt::format("{} packets: {}", total, counts), ok};
@@ -176,21 +178,21 @@ int run_demo(const DemoOptions& o) {
   Hosts hosts;
   fmt::print("      {} and {}\n", hosts.h1(), hosts.h2());
 
-  step(2, steps, o.no_offload ? "Opening a TUN device in each host (offloads off)"
-                              : "Opening a TUN device in each host, with virtio-net offloads");
+  step(2, steps,
+       o.no_offload ? "Opening a TUN device in each host (offloads off)"
+                    : "Opening a TUN device in each host, with virtio-net offloads");
   auto t1 = make_host_tun(hosts.h1(), "tun-h1", !o.no_offload, "10.77.0.1/24", "fd77::1/64");
   auto t2 = make_host_tun(hosts.h2(), "tun-h2", !o.no_offload, "10.77.0.2/24", "fd77::2/64");
   auto state = t1->offload_state();
-  fmt::print("      h1/tun-h1 and h2/tun-h2: TSO {}, USO {}, batch {}\n", state.tso ? "on" : "off", state.uso ? "on" : "off",
-             t1->batch_size());
+  fmt::print("      h1/tun-h1 and h2/tun-h2: TSO {}, USO {}, batch {}\n", state.tso ? "on" : "off",
+             state.uso ? "on" : "off", t1->batch_size());
 
   step(3, steps, "Configured over netlink: 10.77.0.1/24 + fd77::1/64 <-> 10.77.0.2/24 + fd77::2/64, MTU 1500, up");
   wait_for_dad(hosts.h1(), "tun-h1");
   wait_for_dad(hosts.h2(), "tun-h2");
 
   step(4, steps, "Forwarding both ways through the library (Point2Point), capturing h1's side to " + o.pcap);
-  auto writer = std::make_shared<PcapWriter>(
-      PcapWriter::open({.path = o.pcap, .snaplen = 256, .max_packets = 20000}));
+  auto writer = std::make_shared<PcapWriter>(PcapWriter::open({.path = o.pcap, .snaplen = 256, .max_packets = 20000}));
   auto captured = std::make_shared<CaptureTun>(std::make_unique<SharedTun>(t1), writer);
   Point2Point link(captured, t2);
   std::atomic<bool> finished{false};
@@ -223,14 +225,15 @@ int run_demo(const DemoOptions& o) {
   bool udp_ok = udp.error.empty() && in_order && udp.sizes_intact;
   fmt::print("      {} sent, {} received{}\n", udp.sent, udp.received_sequence.size(),
              udp_ok ? ", in order, bytes intact" : " (not all, or out of order)");
-  rows.push_back({"UDP exchange", fmt::format("{}/{} datagrams{}", udp.received_sequence.size(), udp.sent,
-                                              in_order ? " in order" : ""), udp_ok});
+  rows.push_back({"UDP exchange",
+                  fmt::format("{}/{} datagrams{}", udp.received_sequence.size(), udp.sent, in_order ? " in order" : ""),
+                  udp_ok});
 
   step(7, steps, fmt::format("TCP transfer: {} MB of random data h1 -> h2, checked by hash", o.megabytes));
   auto tcp = tcp_transfer(hosts.h1(), hosts.h2(), "10.77.0.2", 7002, o.megabytes << 20, 60,
                           [](std::uint64_t got, double secs) {
-                            fmt::print("      {:4.1f} s  {:7.1f} MB  {:5.2f} Gbit/s\n", secs, static_cast<double>(got) / 1e6,
-                                       static_cast<double>(got) * 8 / secs / 1e9);
+                            fmt::print("      {:4.1f} s  {:7.1f} MB  {:5.2f} Gbit/s\n", secs,
+                                       static_cast<double>(got) / 1e6, static_cast<double>(got) * 8 / secs / 1e9);
                             std::fflush(stdout);
                           });
   fmt::print("      {} MB in {:.1f} s = {:.2f} Gbit/s, {}\n", tcp.bytes_received >> 20, tcp.seconds, tcp.gbit_per_s(),
@@ -238,8 +241,10 @@ int run_demo(const DemoOptions& o) {
   auto s1 = t1->stats();
   fmt::print("      h1 read {} super-packets and split them into {} packets; h2 wrote {} packets in {} writes\n",
              s1.super_packets, s1.packets_read, t2->stats().packets_written, t2->stats().writes);
-  rows.push_back({"TCP transfer", fmt::format("{} MB, {:.2f} Gbit/s, {}", tcp.bytes_received >> 20, tcp.gbit_per_s(),
-                                              tcp.intact() ? "intact" : "broken"), tcp.intact()});
+  rows.push_back({"TCP transfer",
+                  fmt::format("{} MB, {:.2f} Gbit/s, {}", tcp.bytes_received >> 20, tcp.gbit_per_s(),
+                              tcp.intact() ? "intact" : "broken"),
+                  tcp.intact()});
 
   finish_watcher();
   writer->close();
@@ -261,7 +266,9 @@ int run_demo(const DemoOptions& o) {
 Runner install(CLI::App& app) {
   auto o = std::make_shared<DemoOptions>();
   app.add_option("--pcap", o->pcap, "where to write the capture of h1's side")->capture_default_str();
-  app.add_option("--megabytes", o->megabytes, "size of the TCP transfer")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--megabytes", o->megabytes, "size of the TCP transfer")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   app.add_flag("--no-offload", o->no_offload, "run without virtio-net offloads");
   app.footer("Needs root. Creates two network namespaces and removes them (and their devices) at the end,\n"
              "also when interrupted with Ctrl-C.");

@@ -92,7 +92,8 @@ int run_dump(const DumpOptions& o) {
 Runner install(CLI::App& app) {
   auto o = std::make_shared<DumpOptions>();
   app.add_flag("--tap", o->tap, "a TAP device (Ethernet frames) instead of TUN (IP packets)");
-  app.add_option("--name,-n", o->name, "device name, or a pattern like tun%d; an existing persistent device is attached")
+  app.add_option("--name,-n", o->name,
+                 "device name, or a pattern like tun%d; an existing persistent device is attached")
       ->default_str("tun%d / tap%d");
   app.add_flag("--pi", o->pi, "open with the 4-byte packet-info header");
   app.add_option("--count,-c", o->count, "stop after this many packets (0: until Ctrl-C)");
@@ -106,7 +107,8 @@ Runner install(CLI::App& app) {
   return [o] { return run_dump(*o); };
 }
 
-const bool registered = register_command({"dump", "Create or attach to a TUN/TAP device and print each packet", install});
+const bool registered = register_command(
+    {"dump", "Create or attach to a TUN/TAP device and print each packet", install});
 
 }  // namespace
 }  // namespace tuntap::cli

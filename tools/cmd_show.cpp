@@ -260,7 +260,8 @@ Runner install(CLI::App& app) {
   return [o] { return run_show(*o); };
 }
 
-const bool registered = register_command({"show", "list TUN/TAP devices: flags, owner, queues, offloads, addresses", install});
+const bool registered = register_command(
+    {"show", "list TUN/TAP devices: flags, owner, queues, offloads, addresses", install});
 
 }  // namespace
 }  // namespace tuntap::cli

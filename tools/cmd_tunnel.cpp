@@ -106,16 +106,16 @@ int run_tunnel(const TunnelOptions& o) {
        .bind_port = local.port,
        .mtu = inner_mtu,
        .dont_fragment = true}));
-  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = o.dev, .offload = offload_mode_from(o.offload).value_or(OffloadMode::split)}));
+  auto tun = std::shared_ptr<NativeTun>(
+      NativeTun::open({.name = o.dev, .offload = offload_mode_from(o.offload).value_or(OffloadMode::split)}));
   const std::string name(tun->name());
   netlink::set_mtu(name, static_cast<std::uint32_t>(inner_mtu));
   for (auto& a : o.addrs) netlink::add_address(name, Prefix::parse(a));
   netlink::set_up(name, true);
   Point2Point p2p(tun, link, ForwarderConfig{.cpus = cpus});
   if (!o.quiet)
-    fmt::print(stderr,
-               "tuntap tunnel: {} (MTU {}) <-> udp {} -> {} (offload {}); not encrypted; Ctrl-C to stop\n", name,
-               inner_mtu, link->local_endpoint().to_string(), peer.to_string(), o.offload);
+    fmt::print(stderr, "tuntap tunnel: {} (MTU {}) <-> udp {} -> {} (offload {}); not encrypted; Ctrl-C to stop\n",
+               name, inner_mtu, link->local_endpoint().to_string(), peer.to_string(), o.offload);
 
   LiveStats stats(o.json ? stdout : stderr, o.json);
   auto totals = [](const ForwarderStats& s) { return Totals{s.packets, s.bytes, s.drops, s.errors}; };
@@ -136,8 +136,7 @@ int run_tunnel(const TunnelOptions& o) {
   if (o.json)
     fmt::print("{{\"summary\":true,\"to_peer\":{},\"from_peer\":{},\"dropped_foreign\":{},\"dropped_malformed\":{}}}\n",
                p2p.a_to_b().packets, p2p.b_to_a().packets, s.dropped_foreign, s.dropped_malformed());
-  else if (!o.quiet)
-    stats.summary();
+  else if (!o.quiet) stats.summary();
   return 0;
 }
 
@@ -146,13 +145,15 @@ Runner install(CLI::App& app) {
   app.add_option("--dev", o->dev, "TUN device name or pattern")->capture_default_str();
   app.add_option("--addr", o->addrs, "address of the device, e.g. 10.9.0.1/24 (repeatable)");
   app.add_option("--listen", o->listen, "local UDP [ADDR:]PORT")->required();
-  app.add_option("--peer", o->peer, "the other host's UDP ADDR:PORT; datagrams from anywhere else are dropped")->required();
+  app.add_option("--peer", o->peer, "the other host's UDP ADDR:PORT; datagrams from anywhere else are dropped")
+      ->required();
   app.add_option("--offload", o->offload, "split: the device hands over super-packets, split to MTU packets; off: none")
       ->check(CLI::IsMember({"split", "off"}))
       ->capture_default_str();
   app.add_option("--mtu", o->mtu, "device MTU (default: the path MTU to the peer minus IP and UDP headers)")
       ->check(CLI::Range(68, 65507));
-  app.add_option("--cpus", o->cpus, "where the forwarding threads run: CPU numbers (e.g. 0 or 0,1), or any/auto (no pinning)")
+  app.add_option("--cpus", o->cpus,
+                 "where the forwarding threads run: CPU numbers (e.g. 0 or 0,1), or any/auto (no pinning)")
       ->capture_default_str();
   app.add_flag("--quiet,-q", o->quiet, "no status lines");
   app.add_flag("--json", o->json, "status lines and summary as JSON on stdout");
@@ -162,8 +163,8 @@ Runner install(CLI::App& app) {
   return [o] { return run_tunnel(*o); };
 }
 
-const bool registered =
-    register_command({"tunnel", "Join a TUN device to a UDP socket: a (clear-text) tunnel between two hosts", install});
+const bool registered = register_command(
+    {"tunnel", "Join a TUN device to a UDP socket: a (clear-text) tunnel between two hosts", install});
 
 }  // namespace
 }  // namespace tuntap::cli

@@ -12,7 +12,8 @@ CpuChoice CpuChoice::parse(const std::string& text) {
   if (text == "auto") return {};
   if (text == "any") return {.kind = Kind::any, .list = {}};
   auto refuse = [&] {
-    return Error(errc::invalid_argument, "--cpus '" + text + "'", "expected auto, any, or CPU numbers such as 0 or 0,2");
+    return Error(errc::invalid_argument, "--cpus '" + text + "'",
+                 "expected auto, any, or CPU numbers such as 0 or 0,2");
   };
   CpuChoice choice{.kind = Kind::list, .list = {}};
   const char* p = text.data();
@@ -45,8 +46,7 @@ std::vector<std::vector<unsigned>> place_queue_pairs(const CpuChoice& choice, bo
     case CpuChoice::Kind::list:
       for (auto& pair : placement) pair = choice.list;
       break;
-    case CpuChoice::Kind::any:
-      break;
+    case CpuChoice::Kind::any: break;
     case CpuChoice::Kind::automatic:
       if (!passthrough || allowed.empty()) break;
       for (std::size_t i = 0; i < queues; ++i) placement[i] = {allowed[i % allowed.size()]};

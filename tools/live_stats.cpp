@@ -31,8 +31,8 @@ void LiveStats::tick() {
     double pps = static_cast<double>(t.packets - s.last.packets) / dt;
     double bps = static_cast<double>(t.bytes - s.last.bytes) * 8 / dt;
     if (json_) {
-      line += fmt::format(R"(,"{}":{{"pps":{:.0f},"bps":{:.0f},"packets":{},"bytes":{},"drops":{},"errors":{}}})", s.label,
-                          pps, bps, t.packets, t.bytes, t.drops, t.errors);
+      line += fmt::format(R"(,"{}":{{"pps":{:.0f},"bps":{:.0f},"packets":{},"bytes":{},"drops":{},"errors":{}}})",
+                          s.label, pps, bps, t.packets, t.bytes, t.drops, t.errors);
     } else {
       if (!line.empty()) line += " | ";
       line += fmt::format("{} {} {:.1f} kpps", s.label, human_rate(bps), pps / 1e3);
@@ -51,15 +51,16 @@ void LiveStats::tick() {
 
 void LiveStats::summary() {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::string line = json_ ? fmt::format(R"({{"summary":true,"seconds":{:.1f})", secs) : fmt::format("after {:.1f} s:", secs);
+  std::string line = json_ ? fmt::format(R"({{"summary":true,"seconds":{:.1f})", secs)
+                           : fmt::format("after {:.1f} s:", secs);
   for (auto& s : sources_) {
     Totals t = s.read();
     if (json_)
       line += fmt::format(R"(,"{}":{{"packets":{},"bytes":{},"drops":{},"errors":{}}})", s.label, t.packets, t.bytes,
                           t.drops, t.errors);
     else
-      line += fmt::format(" {} {} packets, {} bytes, {} drops, {} errors, avg {};", s.label, t.packets, t.bytes, t.drops,
-                          t.errors, human_rate(secs > 0 ? static_cast<double>(t.bytes) * 8 / secs : 0));
+      line += fmt::format(" {} {} packets, {} bytes, {} drops, {} errors, avg {};", s.label, t.packets, t.bytes,
+                          t.drops, t.errors, human_rate(secs > 0 ? static_cast<double>(t.bytes) * 8 / secs : 0));
   }
   fmt::print(out_, "{}\n", line);
   std::fflush(out_);

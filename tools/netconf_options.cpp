@@ -51,8 +51,7 @@ bool NetConfOptions::Plan::has_ipv6() const {
 }
 
 void NetConfOptions::add_to(CLI::App& app) {
-  app.add_option("--addr", addrs, "add an address, e.g. 10.0.0.1/24 or fd00::1/64 (repeatable)")
-      ->type_name("PREFIX");
+  app.add_option("--addr", addrs, "add an address, e.g. 10.0.0.1/24 or fd00::1/64 (repeatable)")->type_name("PREFIX");
   app.add_option("--peer", peer,
                  "the other end of a point-to-point link, for the first --addr of its family "
                  "(the --addr length then applies to the peer)")

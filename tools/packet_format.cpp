@@ -66,8 +66,7 @@ IpFields parse_ip(std::span<const std::byte> packet) {
       }
       break;
     }
-    default:
-      f.payload = f.ip.payload();
+    default: f.payload = f.ip.payload();
   }
   return f;
 }
@@ -145,8 +144,8 @@ std::string format_json(std::span<const std::byte> packet, std::chrono::system_c
     std::error_code ec;
     auto eth = EthernetView::parse(packet, ec);
     if (!eth.valid()) return out + fmt::format(R"("error":"{}"}})", json_escape(ec.message()));
-    out += fmt::format(R"("eth_src":"{}","eth_dst":"{}","ethertype":{},)", eth.src().to_string(),
-                       eth.dst().to_string(), eth.ether_type());
+    out += fmt::format(R"("eth_src":"{}","eth_dst":"{}","ethertype":{},)", eth.src().to_string(), eth.dst().to_string(),
+                       eth.ether_type());
     if (eth.vlan_count() > 0) out += fmt::format(R"("vlan":{},)", eth.vlan(0).vid());
     if (eth.ether_type() != ethertype::ipv4 && eth.ether_type() != ethertype::ipv6) {
       out += fmt::format(R"("ethertype_name":"{}")", eth.ether_type() == ethertype::arp ? "arp" : "other");

@@ -11,7 +11,9 @@ namespace tuntap::cli {
 class SharedTun final : public ForwardingTun<std::shared_ptr<Tun>> {
  public:
   explicit SharedTun(std::shared_ptr<Tun> tun) : ForwardingTun(std::move(tun)) {}
-  IoResult read(Buffers b, std::span<std::size_t> s, std::size_t off) noexcept override { return inner_->read(b, s, off); }
+  IoResult read(Buffers b, std::span<std::size_t> s, std::size_t off) noexcept override {
+    return inner_->read(b, s, off);
+  }
   IoResult write(Buffers b, std::size_t off) noexcept override { return inner_->write(b, off); }
 };
 

@@ -24,9 +24,8 @@ struct TransferResult {
 // Sends `bytes` of random data over TCP from a socket in client_ns to a listener on
 // server_addr:port in server_ns (a namespace name as for ip netns; "" is the calling thread's).
 // progress, if given, is called about once a second with the bytes received so far.
-TransferResult tcp_transfer(const std::string& client_ns, const std::string& server_ns,
-                            const std::string& server_addr, std::uint16_t port, std::size_t bytes,
-                            int timeout_seconds = 60,
+TransferResult tcp_transfer(const std::string& client_ns, const std::string& server_ns, const std::string& server_addr,
+                            std::uint16_t port, std::size_t bytes, int timeout_seconds = 60,
                             const std::function<void(std::uint64_t received, double seconds)>& progress = {});
 
 struct UdpFlowResult {

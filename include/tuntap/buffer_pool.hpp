@@ -33,8 +33,7 @@ class TUNTAP_API PooledBuffer {
 
  private:
   friend class BufferPool;
-  PooledBuffer(BufferPool* pool, std::byte* data, std::size_t size) noexcept
-      : pool_(pool), data_(data), size_(size) {}
+  PooledBuffer(BufferPool* pool, std::byte* data, std::size_t size) noexcept : pool_(pool), data_(data), size_(size) {}
   BufferPool* pool_ = nullptr;
   std::byte* data_ = nullptr;
   std::size_t size_ = 0;

@@ -21,9 +21,7 @@ namespace tuntap {
 class TUNTAP_API PacketBatch {
  public:
   std::size_t size() const noexcept { return sizes_.size(); }
-  std::span<std::byte> packet(std::size_t i) const noexcept {
-    return bufs_[i].subspan(offset_, sizes_[i]);
-  }
+  std::span<std::byte> packet(std::size_t i) const noexcept { return bufs_[i].subspan(offset_, sizes_[i]); }
   std::span<std::byte> operator[](std::size_t i) const noexcept { return packet(i); }
   // The most bytes packet i may hold: the rest of its buffer on reads, its length on writes.
   std::size_t capacity(std::size_t i) const noexcept { return capacities_[i]; }

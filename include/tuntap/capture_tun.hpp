@@ -43,20 +43,20 @@ struct TUNTAP_API CaptureOptions {
 };
 
 struct TUNTAP_API CaptureStats {
-  std::uint64_t recorded = 0;        // records written to the pcap writers
-  std::uint64_t super_packets = 0;   // virtio super-packets recorded as their split packets
-  std::uint64_t unsplit = 0;         // virtio packets that would not split (malformed, too many
-                                     // segments): recorded whole without the virtio header
-  std::uint64_t not_recorded = 0;    // packets the writer refused (limit reached, closed, disk error)
-  std::uint64_t unsent = 0;          // recorded writes the wrapped Tun then did not take
+  std::uint64_t recorded = 0;       // records written to the pcap writers
+  std::uint64_t super_packets = 0;  // virtio super-packets recorded as their split packets
+  std::uint64_t unsplit = 0;        // virtio packets that would not split (malformed, too many
+                                    // segments): recorded whole without the virtio header
+  std::uint64_t not_recorded = 0;   // packets the writer refused (limit reached, closed, disk error)
+  std::uint64_t unsent = 0;         // recorded writes the wrapped Tun then did not take
 };
 
 class TUNTAP_API CaptureTun final : public ForwardingTun<std::unique_ptr<Tun>> {
  public:
   // Records reads to `reads` and writes to `writes` (either may be null: that side is not recorded;
   // both may be the same writer). Throws tuntap::Error (invalid_argument) if inner is null.
-  CaptureTun(std::unique_ptr<Tun> inner, std::shared_ptr<PcapWriter> reads,
-             std::shared_ptr<PcapWriter> writes, CaptureOptions options = {});
+  CaptureTun(std::unique_ptr<Tun> inner, std::shared_ptr<PcapWriter> reads, std::shared_ptr<PcapWriter> writes,
+             CaptureOptions options = {});
   // Both directions to one writer.
   CaptureTun(std::unique_ptr<Tun> inner, std::shared_ptr<PcapWriter> writer, CaptureOptions options = {});
   ~CaptureTun() override;
@@ -73,8 +73,8 @@ class TUNTAP_API CaptureTun final : public ForwardingTun<std::unique_ptr<Tun>> {
   struct Splitter;
 
  private:
-  void record(PcapWriter* writer, Splitter* splitter, Buffers bufs, const std::size_t* sizes,
-              std::size_t count, std::size_t offset) noexcept;
+  void record(PcapWriter* writer, Splitter* splitter, Buffers bufs, const std::size_t* sizes, std::size_t count,
+              std::size_t offset) noexcept;
 
   std::shared_ptr<PcapWriter> reads_;
   std::shared_ptr<PcapWriter> writes_;

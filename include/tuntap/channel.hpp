@@ -96,8 +96,8 @@ class TUNTAP_API Channel {
 
   const std::size_t capacity_;
   const std::size_t max_packet_;
-  std::unique_ptr<std::byte[]> storage_;         // capacity_ slots of max_packet_ bytes
-  std::unique_ptr<std::size_t[]> lengths_;       // the packet length in each slot
+  std::unique_ptr<std::byte[]> storage_;    // capacity_ slots of max_packet_ bytes
+  std::unique_ptr<std::size_t[]> lengths_;  // the packet length in each slot
 
   std::atomic<bool> non_blocking_;
   std::mutex send_mutex_;     // one sender at a time: slots are reserved and committed in order
@@ -105,9 +105,9 @@ class TUNTAP_API Channel {
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable not_empty_;
   std::condition_variable not_full_;
-  std::uint64_t head_ = 0;  // next packet to receive; slots before it are free
-  std::uint64_t tail_ = 0;  // one past the last committed packet
-  bool copying_in_ = false; // a sender is filling slots from tail_ (not yet committed)
+  std::uint64_t head_ = 0;   // next packet to receive; slots before it are free
+  std::uint64_t tail_ = 0;   // one past the last committed packet
+  bool copying_in_ = false;  // a sender is filling slots from tail_ (not yet committed)
   bool closed_ = false;
   ChannelStats stats_;
 };

@@ -16,12 +16,10 @@ namespace tuntap {
 class TUNTAP_API Checksum {
  public:
   Checksum& add(std::span<const std::byte> data) noexcept;
-  Checksum& add(std::span<const std::uint8_t> data) noexcept {
-    return add(std::as_bytes(data));
-  }
+  Checksum& add(std::span<const std::uint8_t> data) noexcept { return add(std::as_bytes(data)); }
   Checksum& add16(std::uint16_t value) noexcept;  // a 16-bit field, host order
   Checksum& add32(std::uint32_t value) noexcept;  // a 32-bit field, host order
-  Checksum& add(const Checksum& other) noexcept;   // other's bytes follow at an even offset
+  Checksum& add(const Checksum& other) noexcept;  // other's bytes follow at an even offset
 
   // The folded 16-bit sum, not complemented.
   std::uint16_t sum() const noexcept;
@@ -47,15 +45,15 @@ TUNTAP_API std::uint16_t internet_checksum(std::span<const std::byte> data) noex
 
 // The TCP/UDP/ICMPv6 pseudo-header: addresses, protocol and upper-layer length.
 TUNTAP_API Checksum pseudo_header(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
-                       std::uint32_t length) noexcept;
+                                  std::uint32_t length) noexcept;
 // The same from raw address bytes (4 or 16 each), as they sit in a packet.
-TUNTAP_API Checksum pseudo_header(std::span<const std::byte> src, std::span<const std::byte> dst,
-                       std::uint8_t protocol, std::uint32_t length) noexcept;
+TUNTAP_API Checksum pseudo_header(std::span<const std::byte> src, std::span<const std::byte> dst, std::uint8_t protocol,
+                                  std::uint32_t length) noexcept;
 
 // RFC 1624 incremental update: the checksum after a 16- or 32-bit field changed from old to new.
 TUNTAP_API std::uint16_t checksum_update16(std::uint16_t checksum, std::uint16_t old_value,
-                                std::uint16_t new_value) noexcept;
+                                           std::uint16_t new_value) noexcept;
 TUNTAP_API std::uint16_t checksum_update32(std::uint16_t checksum, std::uint32_t old_value,
-                                std::uint32_t new_value) noexcept;
+                                           std::uint32_t new_value) noexcept;
 
 }  // namespace tuntap

@@ -12,8 +12,8 @@
 #include <system_error>
 #include <vector>
 
-#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
+#include "tuntap/export.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
@@ -59,9 +59,9 @@ struct TUNTAP_API DeviceConfig {
 
 // One packet read by read_packet: the bytes after any packet-info header, and its protocol.
 struct TUNTAP_API PacketRead {
-  std::span<std::byte> data;    // the packet (IP for TUN, Ethernet frame for TAP)
-  std::uint16_t protocol = 0;   // EtherType: from the packet-info header, else from the IP version (TUN)
-  bool pi_truncated = false;    // packet-info flag TUN_PKT_STRIP: the kernel cut the packet short
+  std::span<std::byte> data;   // the packet (IP for TUN, Ethernet frame for TAP)
+  std::uint16_t protocol = 0;  // EtherType: from the packet-info header, else from the IP version (TUN)
+  bool pi_truncated = false;   // packet-info flag TUN_PKT_STRIP: the kernel cut the packet short
   std::error_code error;
   explicit operator bool() const noexcept { return !error; }
 };

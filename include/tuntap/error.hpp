@@ -10,29 +10,27 @@
 namespace tuntap {
 
 enum class errc : int {
-  busy = 1,            // the name is taken or the resource is in use: pick another or wait
-  not_ready,           // non-blocking call found nothing to do: poll and retry
-  exhausted,           // out of buffers, queue slots or kernel memory: retry later
-  unsupported,         // the kernel or this endpoint does not offer the feature
-  permission_denied,   // needs CAP_NET_ADMIN or ownership of the device
-  invalid_argument,    // the caller passed a value the call cannot accept
-  jumbo_packet,        // a packet larger than the caller's buffer (or the device MTU)
-  not_ip_packet,       // bytes on a TUN that are neither IPv4 nor IPv6
-  short_read,          // fewer bytes than the smallest header that must be there
-  truncated_packet,    // the packet's own length field exceeds the bytes present
-  too_many_segments,   // a super-packet splits into more packets than there are buffers
-  closed,              // the endpoint was closed
-  device_gone,         // the interface was deleted underneath the handle
-  malformed,           // bytes that do not parse as what they claim to be
-  not_found,           // no such interface, address or route
-  already_exists,      // the address, route or device is already there
+  busy = 1,           // the name is taken or the resource is in use: pick another or wait
+  not_ready,          // non-blocking call found nothing to do: poll and retry
+  exhausted,          // out of buffers, queue slots or kernel memory: retry later
+  unsupported,        // the kernel or this endpoint does not offer the feature
+  permission_denied,  // needs CAP_NET_ADMIN or ownership of the device
+  invalid_argument,   // the caller passed a value the call cannot accept
+  jumbo_packet,       // a packet larger than the caller's buffer (or the device MTU)
+  not_ip_packet,      // bytes on a TUN that are neither IPv4 nor IPv6
+  short_read,         // fewer bytes than the smallest header that must be there
+  truncated_packet,   // the packet's own length field exceeds the bytes present
+  too_many_segments,  // a super-packet splits into more packets than there are buffers
+  closed,             // the endpoint was closed
+  device_gone,        // the interface was deleted underneath the handle
+  malformed,          // bytes that do not parse as what they claim to be
+  not_found,          // no such interface, address or route
+  already_exists,     // the address, route or device is already there
 };
 
 TUNTAP_API const std::error_category& category() noexcept;
 
-inline std::error_code make_error_code(errc e) noexcept {
-  return {static_cast<int>(e), category()};
-}
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
 
 // Maps an errno value to the tuntap code that names it, or to a system_category code when none does.
 TUNTAP_API std::error_code errno_code(int err) noexcept;

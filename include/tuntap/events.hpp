@@ -2,11 +2,11 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <mutex>
-#include <condition_variable>
 #include <optional>
 
 #include "tuntap/export.hpp"

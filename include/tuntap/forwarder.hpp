@@ -51,8 +51,7 @@ struct TUNTAP_API ForwarderStats {
 class TUNTAP_API Forwarder {
  public:
   // Either end may be nullptr. Starts the thread; throws tuntap::Error if it cannot.
-  Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination,
-            ForwarderConfig config = {});
+  Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination, ForwarderConfig config = {});
   ~Forwarder();
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
+#include "tuntap/export.hpp"
 
 namespace tuntap {
 
@@ -25,7 +25,10 @@ class TUNTAP_API IpAddress {
 
   static constexpr IpAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) noexcept {
     IpAddress ip;
-    ip.bytes_[0] = a; ip.bytes_[1] = b; ip.bytes_[2] = c; ip.bytes_[3] = d;
+    ip.bytes_[0] = a;
+    ip.bytes_[1] = b;
+    ip.bytes_[2] = c;
+    ip.bytes_[3] = d;
     return ip;
   }
   // From network-order bytes: 4 for IPv4, 16 for IPv6; any other size is invalid_argument.

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "tuntap/export.hpp"
 #include "tuntap/events.hpp"
+#include "tuntap/export.hpp"
 
 namespace tuntap {
 

@@ -18,8 +18,8 @@
 #include <optional>
 #include <string>
 
-#include "tuntap/export.hpp"
 #include "tuntap/device.hpp"
+#include "tuntap/export.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
@@ -29,7 +29,7 @@ struct TUNTAP_API NativeTunAccess;  // the library's own tests reach inside thro
 }
 
 struct TUNTAP_API TunOptions {
-  std::string name = "tun%d";    // exact name, pattern or empty (kernel's choice)
+  std::string name = "tun%d";  // exact name, pattern or empty (kernel's choice)
   // split and passthrough open with IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO, USO where
   // accepted). In passthrough a read gathers plain packets and ends with the first super-packet
   // (a batch of its own); on write, runs of two or more plain packets between super-packets are
@@ -48,10 +48,10 @@ struct TUNTAP_API TunOptions {
 
 // The offloads in force, for users and for the CLI's status line.
 struct TUNTAP_API OffloadState {
-  bool vnet_hdr = false;       // packets carry virtio-net headers on the descriptor
-  unsigned tun_flags = 0;      // the TUN_F_* mask the kernel accepted
-  bool tso = false;            // the kernel may hand over TCP super-packets (and take them)
-  bool uso = false;            // the same for UDP (kernel >= 6.2)
+  bool vnet_hdr = false;   // packets carry virtio-net headers on the descriptor
+  unsigned tun_flags = 0;  // the TUN_F_* mask the kernel accepted
+  bool tso = false;        // the kernel may hand over TCP super-packets (and take them)
+  bool uso = false;        // the same for UDP (kernel >= 6.2)
   bool tcp_coalescing = false;
   bool udp_coalescing = false;
   std::uint64_t gso_write_fallbacks = 0;  // coalesced writes the kernel refused and we retried
@@ -64,7 +64,7 @@ struct TUNTAP_API NativeTunStats {
   std::uint64_t writes = 0;         // write syscalls
   std::uint64_t packets_written = 0;
   std::uint64_t coalesced_writes = 0;  // writes that carried more than one packet
-  std::uint64_t dropped = 0;  // super-packets read that could not be split (each ended a read with its error)
+  std::uint64_t dropped = 0;           // super-packets read that could not be split (each ended a read with its error)
 };
 
 class TUNTAP_API NativeTun final : public Tun {

@@ -18,10 +18,10 @@
 #include <system_error>
 #include <vector>
 
-#include "tuntap/export.hpp"
 #include "tuntap/device.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/ethernet.hpp"
+#include "tuntap/export.hpp"
 #include "tuntap/ip.hpp"
 
 namespace tuntap {
@@ -45,17 +45,17 @@ struct TUNTAP_API TunInfo {
 struct TUNTAP_API LinkInfo {
   unsigned index = 0;
   std::string name;
-  std::uint32_t flags = 0;         // IFF_* of <net/if.h>: IFF_UP, IFF_RUNNING, IFF_LOWER_UP...
-  std::uint8_t operstate = 0;      // IF_OPER_* (RFC 2863): 6 is up, 2 is down
+  std::uint32_t flags = 0;     // IFF_* of <net/if.h>: IFF_UP, IFF_RUNNING, IFF_LOWER_UP...
+  std::uint8_t operstate = 0;  // IF_OPER_* (RFC 2863): 6 is up, 2 is down
   std::uint32_t mtu = 0;
-  std::uint32_t min_mtu = 0;       // 0 when the kernel does not say
+  std::uint32_t min_mtu = 0;  // 0 when the kernel does not say
   std::uint32_t max_mtu = 0;
   std::uint32_t txqueuelen = 0;
   std::vector<std::uint8_t> hardware_address;  // empty for TUN (no link-layer address)
-  std::string kind;                // IFLA_INFO_KIND: "tun" for TUN and TAP devices
-  std::optional<TunInfo> tun;      // present when kind is "tun"
+  std::string kind;                            // IFLA_INFO_KIND: "tun" for TUN and TAP devices
+  std::optional<TunInfo> tun;                  // present when kind is "tun"
 
-  bool up() const noexcept;        // administratively up (IFF_UP)
+  bool up() const noexcept;  // administratively up (IFF_UP)
   // Operationally up: up and running. A TUN/TAP device runs only while a process holds it open
   // (else it shows NO-CARRIER).
   bool running() const noexcept;
@@ -63,17 +63,17 @@ struct TUNTAP_API LinkInfo {
 
 // One address of an interface, as RTM_NEWADDR describes it.
 struct TUNTAP_API Address {
-  Prefix prefix;                   // the local address and its prefix length
-  std::optional<IpAddress> peer;   // the other end of a point-to-point link
-  std::uint8_t scope = 0;          // RT_SCOPE_*: 0 global, 253 link, 254 host
-  std::uint32_t flags = 0;         // IFA_F_*: permanent, tentative, deprecated...
-  unsigned index = 0;              // the interface's index
+  Prefix prefix;                  // the local address and its prefix length
+  std::optional<IpAddress> peer;  // the other end of a point-to-point link
+  std::uint8_t scope = 0;         // RT_SCOPE_*: 0 global, 253 link, 254 host
+  std::uint32_t flags = 0;        // IFA_F_*: permanent, tentative, deprecated...
+  unsigned index = 0;             // the interface's index
   friend bool operator==(const Address&, const Address&) = default;
 };
 
 // A route through an interface.
 struct TUNTAP_API RouteSpec {
-  Prefix destination;              // 10.5.0.0/16, fd00:5::/64, 0.0.0.0/0 for a default route
+  Prefix destination;  // 10.5.0.0/16, fd00:5::/64, 0.0.0.0/0 for a default route
   std::optional<IpAddress> gateway;
   std::optional<std::uint32_t> metric;  // RTA_PRIORITY; the kernel's default when absent
   std::optional<std::uint32_t> table;   // RT_TABLE_MAIN (254) when absent
@@ -85,10 +85,10 @@ struct TUNTAP_API Route {
   std::optional<IpAddress> gateway;
   std::uint32_t metric = 0;
   std::uint32_t table = 0;
-  std::uint8_t protocol = 0;       // RTPROT_*: 2 kernel, 3 boot (added by a user), 4 static
+  std::uint8_t protocol = 0;  // RTPROT_*: 2 kernel, 3 boot (added by a user), 4 static
   std::uint8_t scope = 0;
-  std::uint8_t type = 0;           // RTN_*: 1 unicast, 2 local, 3 broadcast...
-  unsigned index = 0;              // RTA_OIF
+  std::uint8_t type = 0;  // RTN_*: 1 unicast, 2 local, 3 broadcast...
+  unsigned index = 0;     // RTA_OIF
 };
 
 // The offloads the kernel has active on an interface, as `ethtool -k` shows them. On a TUN/TAP
@@ -165,10 +165,11 @@ TUNTAP_API void remove_link(std::string_view name, std::error_code& ec);
 // `ip addr add LOCAL peer PEER/LENGTH` does. IPv6 needs the device MTU at 1280 or more.
 TUNTAP_API void add_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer = std::nullopt);
 TUNTAP_API void add_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer,
-                 std::error_code& ec);
-TUNTAP_API void remove_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer = std::nullopt);
+                            std::error_code& ec);
+TUNTAP_API void remove_address(std::string_view name, const Prefix& local,
+                               std::optional<IpAddress> peer = std::nullopt);
 TUNTAP_API void remove_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer,
-                    std::error_code& ec);
+                               std::error_code& ec);
 // IPv4 then IPv6 addresses, in the kernel's order.
 TUNTAP_API std::vector<Address> addresses(std::string_view name);
 TUNTAP_API std::vector<Address> addresses(std::string_view name, std::error_code& ec);

@@ -14,8 +14,8 @@
 #include <span>
 #include <system_error>
 
-#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
+#include "tuntap/export.hpp"
 #include "tuntap/tun.hpp"
 #include "tuntap/virtio_net.hpp"
 
@@ -27,7 +27,7 @@ namespace tuntap::offload {
 // packet, else ceil(payload / gso_size). Validates exactly as split() does; on error returns 0 and
 // sets ec (see split() for the codes).
 TUNTAP_API std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> packet,
-                          std::error_code& ec) noexcept;
+                                     std::error_code& ec) noexcept;
 
 // Splits one packet read from a TUN fd with IFF_VNET_HDR (the vnet header `hdr`, then `packet`)
 // into ordinary IP packets: packet i is written to bufs[i] starting at byte `offset`, and its length
@@ -55,14 +55,14 @@ TUNTAP_API std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const st
 //   at the transport checksum (GSO) or past the end (non-GSO), an IPv4 fragment, no payload, or a
 //   segment whose length would not fit a 16-bit length field.
 TUNTAP_API std::size_t split(const VirtioNetHdr& hdr, std::span<const std::byte> packet, Buffers bufs,
-                  std::span<std::size_t> sizes, std::size_t offset, std::error_code& ec) noexcept;
+                             std::span<std::size_t> sizes, std::size_t offset, std::error_code& ec) noexcept;
 
 // Finishes a partial checksum in place, as the kernel's skb_checksum_help does for NEEDS_CSUM: the
 // 16-bit field at csum_start + csum_offset holds the pseudo-header sum; replaces it with the
 // complemented sum of packet[csum_start, end) (0 is stored as 0xffff). Returns malformed (and leaves
 // the packet alone) if the field does not lie inside the packet.
 TUNTAP_API std::error_code finish_checksum(std::span<std::byte> packet, std::size_t csum_start,
-                                std::size_t csum_offset) noexcept;
+                                           std::size_t csum_offset) noexcept;
 
 // ---- write path ------------------------------------------------------------------------------
 

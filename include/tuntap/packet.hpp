@@ -23,33 +23,33 @@
 #include <string_view>
 #include <system_error>
 
-#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
+#include "tuntap/export.hpp"
 #include "tuntap/ip.hpp"
 
 namespace tuntap {
 
 // IANA protocol numbers: the IPv4 protocol field and the IPv6 next-header values.
 namespace ipproto {
-inline constexpr std::uint8_t hopopts = 0;      // IPv6 hop-by-hop options
+inline constexpr std::uint8_t hopopts = 0;  // IPv6 hop-by-hop options
 inline constexpr std::uint8_t icmp = 1;
 inline constexpr std::uint8_t igmp = 2;
-inline constexpr std::uint8_t ipip = 4;         // IPv4 in IP
+inline constexpr std::uint8_t ipip = 4;  // IPv4 in IP
 inline constexpr std::uint8_t tcp = 6;
 inline constexpr std::uint8_t udp = 17;
-inline constexpr std::uint8_t ipv6 = 41;        // IPv6 in IP
-inline constexpr std::uint8_t routing = 43;     // IPv6 routing header
-inline constexpr std::uint8_t fragment = 44;    // IPv6 fragment header
+inline constexpr std::uint8_t ipv6 = 41;      // IPv6 in IP
+inline constexpr std::uint8_t routing = 43;   // IPv6 routing header
+inline constexpr std::uint8_t fragment = 44;  // IPv6 fragment header
 inline constexpr std::uint8_t gre = 47;
 inline constexpr std::uint8_t esp = 50;
-inline constexpr std::uint8_t ah = 51;          // authentication header
+inline constexpr std::uint8_t ah = 51;  // authentication header
 inline constexpr std::uint8_t icmpv6 = 58;
-inline constexpr std::uint8_t no_next = 59;     // IPv6 "no next header"
-inline constexpr std::uint8_t dstopts = 60;     // IPv6 destination options
+inline constexpr std::uint8_t no_next = 59;  // IPv6 "no next header"
+inline constexpr std::uint8_t dstopts = 60;  // IPv6 destination options
 inline constexpr std::uint8_t sctp = 132;
-inline constexpr std::uint8_t mobility = 135;   // IPv6 mobility header
+inline constexpr std::uint8_t mobility = 135;  // IPv6 mobility header
 inline constexpr std::uint8_t udplite = 136;
-inline constexpr std::uint8_t hip = 139;        // host identity protocol
+inline constexpr std::uint8_t hip = 139;  // host identity protocol
 inline constexpr std::uint8_t shim6 = 140;
 }  // namespace ipproto
 
@@ -72,9 +72,7 @@ namespace detail {
 inline std::uint16_t load16(const std::byte* p) noexcept {
   return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) | std::to_integer<unsigned>(p[1]));
 }
-inline std::uint32_t load32(const std::byte* p) noexcept {
-  return (std::uint32_t{load16(p)} << 16) | load16(p + 2);
-}
+inline std::uint32_t load32(const std::byte* p) noexcept { return (std::uint32_t{load16(p)} << 16) | load16(p + 2); }
 inline void store16(std::byte* p, std::uint16_t v) noexcept {
   p[0] = static_cast<std::byte>(v >> 8);
   p[1] = static_cast<std::byte>(v);
@@ -95,11 +93,15 @@ concept owning_temporary = std::ranges::range<R> && !std::ranges::borrowed_range
 // its contents are encrypted, so it ends the walk like a transport protocol.
 constexpr bool is_ipv6_extension_header(std::uint8_t next_header) noexcept {
   switch (next_header) {
-    case ipproto::hopopts: case ipproto::routing: case ipproto::fragment: case ipproto::dstopts:
-    case ipproto::ah: case ipproto::mobility: case ipproto::hip: case ipproto::shim6:
-      return true;
-    default:
-      return false;
+    case ipproto::hopopts:
+    case ipproto::routing:
+    case ipproto::fragment:
+    case ipproto::dstopts:
+    case ipproto::ah:
+    case ipproto::mobility:
+    case ipproto::hip:
+    case ipproto::shim6: return true;
+    default: return false;
   }
 }
 
@@ -242,8 +244,7 @@ class TUNTAP_API IpPacket {
   // The fragment offset in BYTES (the header field times 8).
   std::uint16_t fragment_offset() const noexcept {
     if (is_v4()) return static_cast<std::uint16_t>((detail::load16(data_ + 6) & 0x1fffu) * 8u);
-    if (is_v6() && frag_off_ != 0)
-      return static_cast<std::uint16_t>(detail::load16(data_ + frag_off_ + 2) & 0xfff8u);
+    if (is_v6() && frag_off_ != 0) return static_cast<std::uint16_t>(detail::load16(data_ + frag_off_ + 2) & 0xfff8u);
     return 0;
   }
   // The datagram identification: IPv4 ID, or the IPv6 fragment header's 32-bit ID (0 without one).
@@ -280,7 +281,11 @@ class TUNTAP_API IpPacket::ExtensionHeaders {
     iterator() = default;
     ExtensionHeader operator*() const noexcept;
     iterator& operator++() noexcept;
-    iterator operator++(int) noexcept { auto old = *this; ++*this; return old; }
+    iterator operator++(int) noexcept {
+      auto old = *this;
+      ++*this;
+      return old;
+    }
     friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.off_ == b.off_; }
 
    private:
@@ -381,9 +386,7 @@ class TUNTAP_API TcpView {
   bool verify_checksum(const IpPacket& ip) const noexcept;
 
  private:
-  std::uint16_t field16(std::size_t off) const noexcept {
-    return valid() ? detail::load16(bytes_.data() + off) : 0;
-  }
+  std::uint16_t field16(std::size_t off) const noexcept { return valid() ? detail::load16(bytes_.data() + off) : 0; }
   std::span<const std::byte> bytes_;
 };
 
@@ -411,9 +414,7 @@ class TUNTAP_API UdpView {
   std::uint16_t checksum() const noexcept { return field16(6); }
   // A checksum of 0 means "none" (allowed on IPv4 only).
   bool has_checksum() const noexcept { return checksum() != 0; }
-  std::span<const std::byte> payload() const noexcept {
-    return valid() ? bytes_.subspan(header_length) : bytes_;
-  }
+  std::span<const std::byte> payload() const noexcept { return valid() ? bytes_.subspan(header_length) : bytes_; }
   // Header and data, up to the UDP length (clipped to the bytes present).
   std::span<const std::byte> bytes() const noexcept { return bytes_; }
   // The checksum is right; on IPv4 a checksum of 0 (none) passes, on IPv6 it fails. False when
@@ -421,9 +422,7 @@ class TUNTAP_API UdpView {
   bool verify_checksum(const IpPacket& ip) const noexcept;
 
  private:
-  std::uint16_t field16(std::size_t off) const noexcept {
-    return valid() ? detail::load16(bytes_.data() + off) : 0;
-  }
+  std::uint16_t field16(std::size_t off) const noexcept { return valid() ? detail::load16(bytes_.data() + off) : 0; }
   std::span<const std::byte> bytes_;
 };
 
@@ -477,9 +476,7 @@ class TUNTAP_API IcmpView {
   bool is_echo_request() const noexcept {
     return valid() && type() == (v6_ ? icmp::v6_echo_request : icmp::echo_request);
   }
-  bool is_echo_reply() const noexcept {
-    return valid() && type() == (v6_ ? icmp::v6_echo_reply : icmp::echo_reply);
-  }
+  bool is_echo_reply() const noexcept { return valid() && type() == (v6_ ? icmp::v6_echo_reply : icmp::echo_reply); }
   bool is_echo() const noexcept { return is_echo_request() || is_echo_reply(); }
   // An error message (destination unreachable, time exceeded...): its body quotes the packet
   // that caused it.
@@ -488,9 +485,7 @@ class TUNTAP_API IcmpView {
   std::uint16_t echo_id() const noexcept { return field16(4); }
   std::uint16_t echo_sequence() const noexcept { return field16(6); }
   // The bytes after the 8-byte header: echo data, or the quoted packet of an error.
-  std::span<const std::byte> payload() const noexcept {
-    return valid() ? bytes_.subspan(header_length) : bytes_;
-  }
+  std::span<const std::byte> payload() const noexcept { return valid() ? bytes_.subspan(header_length) : bytes_; }
   std::span<const std::byte> bytes() const noexcept { return bytes_; }
   // The packet an error message quotes, parsed (usually errc::truncated_packet: errors quote only
   // the start of it). errc::invalid_argument if this is not an error message.
@@ -500,9 +495,7 @@ class TUNTAP_API IcmpView {
   bool verify_checksum(const IpPacket& ip) const noexcept;
 
  private:
-  std::uint16_t field16(std::size_t off) const noexcept {
-    return valid() ? detail::load16(bytes_.data() + off) : 0;
-  }
+  std::uint16_t field16(std::size_t off) const noexcept { return valid() ? detail::load16(bytes_.data() + off) : 0; }
   std::span<const std::byte> bytes_;
   bool v6_ = false;
 };

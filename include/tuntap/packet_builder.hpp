@@ -24,8 +24,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "tuntap/export.hpp"
 #include "tuntap/ethernet.hpp"
+#include "tuntap/export.hpp"
 #include "tuntap/ip.hpp"
 #include "tuntap/packet.hpp"
 
@@ -35,11 +35,11 @@ namespace tuntap {
 struct TUNTAP_API IpFields {
   IpAddress src;
   IpAddress dst;
-  std::uint8_t ttl = 64;              // hop limit on IPv6
-  std::uint8_t traffic_class = 0;     // IPv4 TOS byte / IPv6 traffic class (DSCP << 2 | ECN)
+  std::uint8_t ttl = 64;             // hop limit on IPv6
+  std::uint8_t traffic_class = 0;    // IPv4 TOS byte / IPv6 traffic class (DSCP << 2 | ECN)
   std::uint16_t identification = 0;  // IPv4 only
-  bool dont_fragment = true;          // IPv4 only
-  std::uint32_t flow_label = 0;       // IPv6 only (20 bits)
+  bool dont_fragment = true;         // IPv4 only
+  std::uint32_t flow_label = 0;      // IPv6 only (20 bits)
 };
 
 struct TUNTAP_API UdpFields {
@@ -81,27 +81,27 @@ inline std::span<const std::byte> bytes_of(std::string_view text) noexcept {
 
 // IP + UDP header + payload.
 TUNTAP_API std::size_t build_udp(std::span<std::byte> out, const IpFields& ip, const UdpFields& udp,
-                      std::span<const std::byte> payload, std::error_code& ec) noexcept;
+                                 std::span<const std::byte> payload, std::error_code& ec) noexcept;
 TUNTAP_API std::size_t build_udp(std::span<std::byte> out, const IpFields& ip, const UdpFields& udp,
-                      std::span<const std::byte> payload = {});
+                                 std::span<const std::byte> payload = {});
 
 // IP + TCP header (with options) + payload.
 TUNTAP_API std::size_t build_tcp(std::span<std::byte> out, const IpFields& ip, const TcpFields& tcp,
-                      std::span<const std::byte> payload, std::error_code& ec) noexcept;
+                                 std::span<const std::byte> payload, std::error_code& ec) noexcept;
 TUNTAP_API std::size_t build_tcp(std::span<std::byte> out, const IpFields& ip, const TcpFields& tcp,
-                      std::span<const std::byte> payload = {});
+                                 std::span<const std::byte> payload = {});
 
 // IP + ICMP (IPv4) or ICMPv6 (IPv6) message with this header and body.
 TUNTAP_API std::size_t build_icmp(std::span<std::byte> out, const IpFields& ip, const IcmpFields& icmp,
-                       std::span<const std::byte> body, std::error_code& ec) noexcept;
+                                  std::span<const std::byte> body, std::error_code& ec) noexcept;
 TUNTAP_API std::size_t build_icmp(std::span<std::byte> out, const IpFields& ip, const IcmpFields& icmp,
-                       std::span<const std::byte> body = {});
+                                  std::span<const std::byte> body = {});
 
 // IP + ICMP echo request/reply (types 8/0 on IPv4, 128/129 on IPv6) with this data.
 TUNTAP_API std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields& ip, const EchoFields& echo,
-                            std::span<const std::byte> data, std::error_code& ec) noexcept;
+                                       std::span<const std::byte> data, std::error_code& ec) noexcept;
 TUNTAP_API std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields& ip, const EchoFields& echo,
-                            std::span<const std::byte> data = {});
+                                       std::span<const std::byte> data = {});
 
 // The reply to an echo request (IPv4 or IPv6): addresses swapped, echo reply type, same id,
 // sequence and data, traffic class kept (and the IPv4 identification), TTL 64, checksums computed.
@@ -111,12 +111,12 @@ TUNTAP_API std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields&
 // errc::invalid_argument if it is not an echo request or is a fragment, errc::jumbo_packet if
 // out is too small.
 TUNTAP_API std::size_t make_echo_reply(std::span<const std::byte> request, std::span<std::byte> out,
-                            std::error_code& ec) noexcept;
+                                       std::error_code& ec) noexcept;
 TUNTAP_API std::size_t make_echo_reply(std::span<const std::byte> request, std::span<std::byte> out);
 
 // The 14-byte Ethernet II header for a TAP frame: write it at out[0..14) and the packet after it.
 // errc::jumbo_packet if out has fewer than 14 bytes.
 TUNTAP_API std::size_t write_ethernet_header(std::span<std::byte> out, const MacAddress& dst, const MacAddress& src,
-                                  std::uint16_t ether_type, std::error_code& ec) noexcept;
+                                             std::uint16_t ether_type, std::error_code& ec) noexcept;
 
 }  // namespace tuntap

@@ -8,8 +8,8 @@
 #include <system_error>
 #include <vector>
 
-#include "tuntap/export.hpp"
 #include "tuntap/buffer_pool.hpp"
+#include "tuntap/export.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
@@ -51,7 +51,7 @@ class TUNTAP_API PacketStream {
   std::vector<std::size_t> sizes_;
   std::size_t next_ = 0;  // read_buffers_[next_, end_) hold packets not yet returned
   std::size_t end_ = 0;
-  std::error_code deferred_;  // what the last batch read reported after its packets
+  std::error_code deferred_;             // what the last batch read reported after its packets
   std::size_t truncated_at_ = SIZE_MAX;  // index of the packet a jumbo_packet read cut short
   PooledBuffer write_buffer_;
 };

@@ -20,8 +20,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
+#include "tuntap/export.hpp"
 
 namespace tuntap {
 
@@ -53,11 +53,11 @@ struct TUNTAP_API PcapConfig {
 };
 
 struct TUNTAP_API PcapStats {
-  std::uint64_t packets = 0;        // records written, over all files
-  std::uint64_t bytes = 0;          // bytes written to files, headers included
-  std::uint64_t truncated = 0;      // records cut to snaplen
-  std::uint64_t over_limit = 0;     // packets refused after max_packets
-  std::uint64_t files = 0;          // files opened (1 + rotations)
+  std::uint64_t packets = 0;     // records written, over all files
+  std::uint64_t bytes = 0;       // bytes written to files, headers included
+  std::uint64_t truncated = 0;   // records cut to snaplen
+  std::uint64_t over_limit = 0;  // packets refused after max_packets
+  std::uint64_t files = 0;       // files opened (1 + rotations)
 };
 
 namespace detail {
@@ -93,8 +93,7 @@ class TUNTAP_API PcapWriter {
   // errc::exhausted once max_packets records are written, errc::closed after close(),
   // errc::invalid_argument for a time before 1970 or after 2106 (the format's 32-bit seconds),
   // a system error when the file cannot be written or the next rotation cannot be opened.
-  std::error_code write(std::span<const std::byte> packet, CaptureTime time,
-                        std::size_t original_length = 0) noexcept;
+  std::error_code write(std::span<const std::byte> packet, CaptureTime time, std::size_t original_length = 0) noexcept;
   // The same, stamped capture_now().
   std::error_code write(std::span<const std::byte> packet) noexcept;
 

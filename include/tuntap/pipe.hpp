@@ -7,9 +7,9 @@
 #include <string>
 #include <system_error>
 
-#include "tuntap/export.hpp"
 #include "tuntap/channel.hpp"
 #include "tuntap/events.hpp"
+#include "tuntap/export.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap {
@@ -26,31 +26,31 @@ namespace tuntap {
 //    checks them (offload::segment_count): a bad one fails the write.
 
 struct TUNTAP_API PipeConfig {
-  std::size_t batch_size = 64;    // most packets one read returns
-  std::size_t mtu = 1500;         // largest ordinary packet read returns and write accepts
-  std::size_t capacity = 256;     // packets (or super-packets) in flight per direction
+  std::size_t batch_size = 64;  // most packets one read returns
+  std::size_t mtu = 1500;       // largest ordinary packet read returns and write accepts
+  std::size_t capacity = 256;   // packets (or super-packets) in flight per direction
   // Offsets both ends demand, as a native device with a virtio-net header does: smaller offsets
   // are invalid_argument, and the bytes just before the offset are scribbled over, so code that
   // trusts them is caught in tests. A split end demands at least 10.
   std::size_t min_read_offset = 0;
   std::size_t min_write_offset = 0;
-  bool non_blocking = false;      // read/write return not_ready instead of waiting
-  bool events = false;            // give each end an EventQueue (events()) a test can push into
+  bool non_blocking = false;  // read/write return not_ready instead of waiting
+  bool events = false;        // give each end an EventQueue (events()) a test can push into
   std::string name_a = "pipe-a";
   std::string name_b = "pipe-b";
   OffloadMode offload_a = OffloadMode::off;
   OffloadMode offload_b = OffloadMode::off;
-  bool tcp_coalescing = true;     // what a split end merges on write
+  bool tcp_coalescing = true;  // what a split end merges on write
   bool udp_coalescing = true;
 };
 
 struct TUNTAP_API PipeStats {
-  std::uint64_t packets_read = 0;     // buffers filled for the caller (segments, when split)
-  std::uint64_t packets_written = 0;  // buffers taken from the caller
-  std::uint64_t truncated = 0;        // packets read into a buffer too small for them (jumbo_packet)
+  std::uint64_t packets_read = 0;           // buffers filled for the caller (segments, when split)
+  std::uint64_t packets_written = 0;        // buffers taken from the caller
+  std::uint64_t truncated = 0;              // packets read into a buffer too small for them (jumbo_packet)
   std::uint64_t super_packets_read = 0;     // GSO super-packets split (or passed whole) on read
   std::uint64_t super_packets_written = 0;  // super-packets sent (coalesced, or written whole)
-  std::uint64_t dropped = 0;  // super-packets a read could not split (error returned for each)
+  std::uint64_t dropped = 0;                // super-packets a read could not split (error returned for each)
 };
 
 struct PipeEnds;

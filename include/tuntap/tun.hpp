@@ -9,8 +9,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
+#include "tuntap/export.hpp"
 
 namespace tuntap {
 

@@ -23,8 +23,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "tuntap/export.hpp"
 #include "tuntap/error.hpp"
+#include "tuntap/export.hpp"
 #include "tuntap/ip.hpp"
 #include "tuntap/tun.hpp"
 
@@ -82,18 +82,18 @@ struct TUNTAP_API UdpLinkConfig {
 
 // Counters since open; read them from any thread.
 struct TUNTAP_API UdpLinkStats {
-  std::uint64_t rx_packets = 0;        // packets returned by read
+  std::uint64_t rx_packets = 0;  // packets returned by read
   std::uint64_t rx_bytes = 0;
-  std::uint64_t rx_gro_batches = 0;    // received datagrams that held several coalesced ones (GRO)
-  std::uint64_t dropped_foreign = 0;   // datagrams from an address or port other than the peer
-  std::uint64_t dropped_too_short = 0; // empty, or shorter than its IP header
-  std::uint64_t dropped_not_ip = 0;    // version neither 4 nor 6
+  std::uint64_t rx_gro_batches = 0;      // received datagrams that held several coalesced ones (GRO)
+  std::uint64_t dropped_foreign = 0;     // datagrams from an address or port other than the peer
+  std::uint64_t dropped_too_short = 0;   // empty, or shorter than its IP header
+  std::uint64_t dropped_not_ip = 0;      // version neither 4 nor 6
   std::uint64_t dropped_bad_length = 0;  // IP length fields disagree with the datagram
-  std::uint64_t dropped_too_long = 0;  // larger than mtu() or than the caller's buffer
-  std::uint64_t tx_packets = 0;        // packets sent by write (one datagram each on the wire)
+  std::uint64_t dropped_too_long = 0;    // larger than mtu() or than the caller's buffer
+  std::uint64_t tx_packets = 0;          // packets sent by write (one datagram each on the wire)
   std::uint64_t tx_bytes = 0;
-  std::uint64_t tx_gso_batches = 0;    // sends that carried several packets with UDP GSO
-  std::uint64_t gso_fallbacks = 0;     // times the kernel refused GSO and it was switched off
+  std::uint64_t tx_gso_batches = 0;  // sends that carried several packets with UDP GSO
+  std::uint64_t gso_fallbacks = 0;   // times the kernel refused GSO and it was switched off
 
   std::uint64_t dropped_malformed() const noexcept {
     return dropped_too_short + dropped_not_ip + dropped_bad_length + dropped_too_long;

@@ -56,9 +56,7 @@ struct TUNTAP_API VirtioNetHdr {
   std::uint16_t csum_offset = 0;
 
   // gso_type without the ECN bit.
-  constexpr std::uint8_t gso_kind() const noexcept {
-    return static_cast<std::uint8_t>(gso_type & ~gso_ecn);
-  }
+  constexpr std::uint8_t gso_kind() const noexcept { return static_cast<std::uint8_t>(gso_type & ~gso_ecn); }
   constexpr bool needs_csum() const noexcept { return (flags & flag_needs_csum) != 0; }
   constexpr bool is_gso() const noexcept { return gso_kind() != gso_none; }
 

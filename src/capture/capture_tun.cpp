@@ -95,8 +95,7 @@ void CaptureTun::record(PcapWriter* writer, Splitter* splitter, Buffers bufs, co
     if (!ec) {
       std::size_t share = arena_size / n;
       for (std::size_t k = 0; k < n; ++k) splitter->spans[k] = std::span(splitter->arena).subspan(k * share, share);
-      n = offload::split(hdr, packet, Buffers(splitter->spans.data(), n),
-                         std::span(splitter->sizes.data(), n), 0, ec);
+      n = offload::split(hdr, packet, Buffers(splitter->spans.data(), n), std::span(splitter->sizes.data(), n), 0, ec);
     }
     if (ec) {
       ++unsplit;

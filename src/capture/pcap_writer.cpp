@@ -25,9 +25,7 @@ int dlt_of(PcapLinkType type) noexcept {
   return type == PcapLinkType::ethernet ? DLT_EN10MB : DLT_RAW;
 }
 
-std::error_code last_errno(int fallback) noexcept {
-  return errno_code(errno != 0 ? errno : fallback);
-}
+std::error_code last_errno(int fallback) noexcept { return errno_code(errno != 0 ? errno : fallback); }
 
 }  // namespace
 
@@ -36,11 +34,11 @@ namespace detail {
 struct PcapState {
   PcapConfig config;
   mutable std::mutex mutex;
-  pcap_t* dead = nullptr;            // libpcap's handle for link type, snaplen and precision
-  pcap_dumper_t* dumper = nullptr;   // the current file; null once closed
-  std::string path;                  // of the current file
-  std::uint64_t file_bytes = 0;      // bytes in the current file
-  std::uint64_t file_packets = 0;    // records in the current file
+  pcap_t* dead = nullptr;           // libpcap's handle for link type, snaplen and precision
+  pcap_dumper_t* dumper = nullptr;  // the current file; null once closed
+  std::string path;                 // of the current file
+  std::uint64_t file_bytes = 0;     // bytes in the current file
+  std::uint64_t file_packets = 0;   // records in the current file
   PcapStats stats;
 
   ~PcapState() {
@@ -108,8 +106,7 @@ std::string PcapWriter::rotated_path(std::string_view path, std::uint64_t index)
 namespace {
 
 // Both forms of open: `what` names the failed step for the throwing form's message.
-std::unique_ptr<detail::PcapState> open_state(const PcapConfig& config, std::error_code& ec,
-                                              std::string& what) {
+std::unique_ptr<detail::PcapState> open_state(const PcapConfig& config, std::error_code& ec, std::string& what) {
   ec.clear();
   if (config.path.empty()) {
     what = "pcap: open (no file name)";
@@ -119,10 +116,9 @@ std::unique_ptr<detail::PcapState> open_state(const PcapConfig& config, std::err
   auto state = std::make_unique<detail::PcapState>();
   state->config = config;
   if (state->config.snaplen == 0) state->config.snaplen = default_snaplen;
-  auto precision = config.precision == PcapPrecision::nano ? PCAP_TSTAMP_PRECISION_NANO
-                                                           : PCAP_TSTAMP_PRECISION_MICRO;
-  state->dead = pcap_open_dead_with_tstamp_precision(
-      dlt_of(config.link_type), static_cast<int>(state->config.snaplen), precision);
+  auto precision = config.precision == PcapPrecision::nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO;
+  state->dead = pcap_open_dead_with_tstamp_precision(dlt_of(config.link_type), static_cast<int>(state->config.snaplen),
+                                                     precision);
   if (state->dead == nullptr) {
     what = "pcap: pcap_open_dead";
     ec = errc::exhausted;
@@ -148,9 +144,9 @@ PcapWriter PcapWriter::open(const PcapConfig& config) {
   auto state = open_state(config, ec, what);
   if (ec) {
     throw Error(ec, what,
-                ec == errc::permission_denied ? "check the permissions of the directory"
+                ec == errc::permission_denied  ? "check the permissions of the directory"
                 : ec == errc::invalid_argument ? "give a file name"
-                                                    : "check that the directory exists");
+                                               : "check that the directory exists");
   }
   return PcapWriter(std::move(state));
 }
@@ -167,9 +163,7 @@ bool PcapWriter::is_open() const noexcept {
   return state_->dumper != nullptr;
 }
 
-std::error_code PcapWriter::write(std::span<const std::byte> packet) noexcept {
-  return write(packet, capture_now());
-}
+std::error_code PcapWriter::write(std::span<const std::byte> packet) noexcept { return write(packet, capture_now()); }
 
 std::error_code PcapWriter::write(std::span<const std::byte> packet, CaptureTime time,
                                   std::size_t original_length) noexcept {
@@ -183,8 +177,7 @@ std::error_code PcapWriter::write(std::span<const std::byte> packet, CaptureTime
   pcap_pkthdr header{};
   header.ts.tv_sec = static_cast<time_t>(seconds.count());
   // With a nanosecond dumper libpcap stores tv_usec as is: it carries nanoseconds then.
-  header.ts.tv_usec = static_cast<suseconds_t>(
-      s.config.precision == PcapPrecision::nano ? fraction : fraction / 1000);
+  header.ts.tv_usec = static_cast<suseconds_t>(s.config.precision == PcapPrecision::nano ? fraction : fraction / 1000);
   auto length = std::max(original_length, packet.size());
   auto caplen = std::min<std::size_t>(packet.size(), s.config.snaplen);
   // The format's length fields are 32 bits; nothing this library handles comes close.

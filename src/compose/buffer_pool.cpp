@@ -55,8 +55,7 @@ void PooledBuffer::reset() noexcept {
 BufferPool::BufferPool(std::size_t buffer_size, std::size_t capacity, std::size_t preallocate)
     : buffer_size_(buffer_size), capacity_(capacity) {
   if (buffer_size == 0 || capacity == 0) {
-    throw Error(errc::invalid_argument, "BufferPool",
-                "buffer size and capacity must be positive");
+    throw Error(errc::invalid_argument, "BufferPool", "buffer size and capacity must be positive");
   }
   free_.reserve(capacity);
   if (preallocate > capacity) preallocate = capacity;

@@ -101,8 +101,7 @@ IoResult Channel::send_gathered(std::span<const Gathered> packets) noexcept {
   return {packets.size(), {}};
 }
 
-IoResult Channel::receive(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset,
-                          bool wait) noexcept {
+IoResult Channel::receive(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset, bool wait) noexcept {
   if (bufs.empty() || sizes.size() < bufs.size()) return {0, errc::invalid_argument};
   std::lock_guard receiver(receive_mutex_);
   std::uint64_t base;

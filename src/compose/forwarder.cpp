@@ -43,9 +43,7 @@ struct InHand {
   std::uint64_t generation = kNone;
   std::uint64_t gone = kNone;
 
-  bool usable(const Installed& installed) const noexcept {
-    return installed.tun && installed.generation != gone;
-  }
+  bool usable(const Installed& installed) const noexcept { return installed.tun && installed.generation != gone; }
   void pick_up(const Installed& installed) noexcept {
     if (generation == installed.generation) return;
     tun = installed.tun;
@@ -65,9 +63,7 @@ struct InHand {
 // stop() (and so the destructor) joins it before the Impl is destroyed.
 struct TUNTAP_LOCAL Forwarder::Impl {
   Impl(std::shared_ptr<Tun> from, std::shared_ptr<Tun> to, ForwarderConfig forwarder_config)
-      : config(std::move(forwarder_config)),
-        installed_source{std::move(from)},
-        installed_destination{std::move(to)} {}
+      : config(std::move(forwarder_config)), installed_source{std::move(from)}, installed_destination{std::move(to)} {}
 
   std::shared_ptr<Tun> exchange(Installed& end, std::shared_ptr<Tun> tun);
   std::shared_ptr<Tun> current(const Installed& end) const;
@@ -112,12 +108,12 @@ struct TUNTAP_LOCAL Forwarder::Impl {
   std::thread thread;
 };
 
-Forwarder::Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination,
-                     ForwarderConfig config)
+Forwarder::Forwarder(std::shared_ptr<Tun> source, std::shared_ptr<Tun> destination, ForwarderConfig config)
     : impl_(std::make_unique<Impl>(std::move(source), std::move(destination), std::move(config))) {
   // The thread gets the Impl, never `this`: it must not depend on the Forwarder object.
   Impl* impl = impl_.get();
-  impl->thread = detail::start_pinned(impl->config.cpus, [impl] { impl->run(); }, "Forwarder");
+  impl->thread = detail::start_pinned(
+      impl->config.cpus, [impl] { impl->run(); }, "Forwarder");
 }
 
 Forwarder::~Forwarder() { stop(); }
@@ -163,9 +159,7 @@ std::shared_ptr<Tun> Forwarder::set_destination(std::shared_ptr<Tun> destination
 
 std::shared_ptr<Tun> Forwarder::source() const { return impl_->current(impl_->installed_source); }
 
-std::shared_ptr<Tun> Forwarder::destination() const {
-  return impl_->current(impl_->installed_destination);
-}
+std::shared_ptr<Tun> Forwarder::destination() const { return impl_->current(impl_->installed_destination); }
 
 void Forwarder::stop() noexcept { impl_->stop(); }
 

@@ -21,8 +21,7 @@ PacketStream::PacketStream(std::shared_ptr<Tun> tun)
       read_offset_(tun_->min_read_offset()),
       write_offset_(tun_->min_write_offset()),
       // One buffer per packet of a batch plus one for writing, each large enough for either side.
-      pool_(std::max(read_offset_, write_offset_) + tun_->mtu(), batch_of(*tun_) + 1,
-            batch_of(*tun_) + 1) {
+      pool_(std::max(read_offset_, write_offset_) + tun_->mtu(), batch_of(*tun_) + 1, batch_of(*tun_) + 1) {
   std::size_t batch = batch_of(*tun_);
   read_buffers_.resize(batch);
   pool_.acquire(read_buffers_);

@@ -323,8 +323,7 @@ PipeEnds make_pipe(const PipeConfig& config, std::error_code& ec) {
   std::size_t max_unit = headers ? kHdr + std::max(config.mtu, kMaxIpPacket) : config.mtu;
   try {
     auto shared = std::make_shared<PipeShared>(
-        ChannelConfig{.capacity = config.capacity, .max_packet = max_unit,
-                      .non_blocking = config.non_blocking});
+        ChannelConfig{.capacity = config.capacity, .max_packet = max_unit, .non_blocking = config.non_blocking});
     PipeEnds ends;
     ends.a.reset(new PipeEnd(std::make_unique<PipeEnd::Impl>(shared, true, config)));
     ends.b.reset(new PipeEnd(std::make_unique<PipeEnd::Impl>(std::move(shared), false, config)));

@@ -25,8 +25,7 @@ ClosableFd::ClosableFd(int fd, std::error_code& ec) noexcept : fd_(fd) {
   ec.clear();
 }
 
-ClosableFd::Use::Use(ClosableFd& owner, Side side) noexcept
-    : users_(owner.users_[static_cast<int>(side)].count) {
+ClosableFd::Use::Use(ClosableFd& owner, Side side) noexcept : users_(owner.users_[static_cast<int>(side)].count) {
   // seq_cst on both sides (here and in close) so either close() sees this use, or this use sees
   // the close: never a use that slips past a close into a released descriptor.
   users_.fetch_add(1);

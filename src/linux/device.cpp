@@ -111,9 +111,7 @@ std::string driver_of(const std::string& name) {
 std::error_code explain_setiff(int err, const DeviceConfig& cfg, Context& ctx) {
   ctx.what = "TUNSETIFF " + (cfg.name.empty() ? std::string(cfg.mode == Mode::tun ? "tun" : "tap") : cfg.name);
   switch (err) {
-    case EPERM:
-      ctx.hint = "needs CAP_NET_ADMIN, or ownership of the persistent device";
-      return errc::permission_denied;
+    case EPERM: ctx.hint = "needs CAP_NET_ADMIN, or ownership of the persistent device"; return errc::permission_denied;
     case EBUSY:
       ctx.hint = cfg.exclusive ? "a device of that name exists" : "the device is in use by another process";
       return errc::busy;
@@ -130,8 +128,7 @@ std::error_code explain_setiff(int err, const DeviceConfig& cfg, Context& ctx) {
       ctx.hint = "invalid flags or name";
       return errc::invalid_argument;
     }
-    default:
-      return errno_code(err);
+    default: return errno_code(err);
   }
 }
 
@@ -364,17 +361,42 @@ void Device::set_vnet_hdr_size(int size, std::error_code& ec) noexcept {
 namespace {
 void throw_setting(std::error_code ec, const char* call, const std::string& name) {
   throw_if(ec, std::string(call) + " " + name,
-           ec == errc::permission_denied ? "needs CAP_NET_ADMIN" :
-           ec == errc::invalid_argument ? "the device does not accept this (multi-queue? attached?)" : "");
+           ec == errc::permission_denied  ? "needs CAP_NET_ADMIN"
+           : ec == errc::invalid_argument ? "the device does not accept this (multi-queue? attached?)"
+                                          : "");
 }
 }  // namespace
 
-void Device::detach_queue() { std::error_code ec; detach_queue(ec); throw_setting(ec, "TUNSETQUEUE detach", name()); }
-void Device::attach_queue() { std::error_code ec; attach_queue(ec); throw_setting(ec, "TUNSETQUEUE attach", name()); }
-void Device::set_persist(bool on) { std::error_code ec; set_persist(on, ec); throw_setting(ec, "TUNSETPERSIST", name()); }
-void Device::set_owner(uid_t uid) { std::error_code ec; set_owner(uid, ec); throw_setting(ec, "TUNSETOWNER", name()); }
-void Device::set_group(gid_t gid) { std::error_code ec; set_group(gid, ec); throw_setting(ec, "TUNSETGROUP", name()); }
-void Device::set_offload(unsigned f) { std::error_code ec; set_offload(f, ec); throw_setting(ec, "TUNSETOFFLOAD", name()); }
+void Device::detach_queue() {
+  std::error_code ec;
+  detach_queue(ec);
+  throw_setting(ec, "TUNSETQUEUE detach", name());
+}
+void Device::attach_queue() {
+  std::error_code ec;
+  attach_queue(ec);
+  throw_setting(ec, "TUNSETQUEUE attach", name());
+}
+void Device::set_persist(bool on) {
+  std::error_code ec;
+  set_persist(on, ec);
+  throw_setting(ec, "TUNSETPERSIST", name());
+}
+void Device::set_owner(uid_t uid) {
+  std::error_code ec;
+  set_owner(uid, ec);
+  throw_setting(ec, "TUNSETOWNER", name());
+}
+void Device::set_group(gid_t gid) {
+  std::error_code ec;
+  set_group(gid, ec);
+  throw_setting(ec, "TUNSETGROUP", name());
+}
+void Device::set_offload(unsigned f) {
+  std::error_code ec;
+  set_offload(f, ec);
+  throw_setting(ec, "TUNSETOFFLOAD", name());
+}
 
 void Device::close() noexcept {
   if (state_) state_->fd.close();
@@ -387,8 +409,8 @@ namespace {
 // The error a failed read/write on a TUN descriptor means to the caller.
 std::error_code io_error(int err) noexcept {
   switch (err) {
-    case EBADFD: return errc::device_gone;   // the interface was deleted (ip link del)
-    case EIO: return errc::not_ready;        // the interface is down
+    case EBADFD: return errc::device_gone;  // the interface was deleted (ip link del)
+    case EIO: return errc::not_ready;       // the interface is down
     default: return errno_code(err);
   }
 }
@@ -415,8 +437,8 @@ std::size_t device_io(detail::DeviceState* state, short events, bool wait, std::
     ec = errc::closed;
     return 0;
   }
-  detail::ClosableFd::Use use(state->fd, events == POLLIN ? detail::ClosableFd::Side::read
-                                                         : detail::ClosableFd::Side::write);
+  detail::ClosableFd::Use use(state->fd,
+                              events == POLLIN ? detail::ClosableFd::Side::read : detail::ClosableFd::Side::write);
   if (!use) {
     ec = errc::closed;
     return 0;
@@ -478,8 +500,8 @@ std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, boo
   if (state_ && state_->config.mode == Mode::tun) {
     // read() rather than readv(): a single user buffer takes the kernel's faster copy path, about
     // a tenth of the cost of the call (measured 1.21 vs 1.34 us per 1500-byte packet).
-    std::size_t got = device_io(state_.get(), POLLIN, wait, ec,
-                                [&](int fd) { return ::read(fd, buf.data(), buf.size()); }, predictor);
+    std::size_t got = device_io(
+        state_.get(), POLLIN, wait, ec, [&](int fd) { return ::read(fd, buf.data(), buf.size()); }, predictor);
     if (!ec && got == buf.size() &&
         tun_read_was_cut(buf, state_->config.packet_info,
                          state_->config.vnet_hdr ? static_cast<std::size_t>(state_->vnet_hdr_size) : 0))
@@ -490,7 +512,8 @@ std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, boo
   // the kernel cut the frame (it silently truncates one that does not fit).
   std::byte probe;
   iovec iov[2] = {{buf.data(), buf.size()}, {&probe, 1}};
-  std::size_t got = device_io(state_.get(), POLLIN, wait, ec, [&](int fd) { return ::readv(fd, iov, 2); }, predictor);
+  std::size_t got = device_io(
+      state_.get(), POLLIN, wait, ec, [&](int fd) { return ::readv(fd, iov, 2); }, predictor);
   if (!ec && got > buf.size()) {
     ec = errc::jumbo_packet;
     return buf.size();
@@ -505,8 +528,7 @@ std::size_t Device::write(std::span<const std::span<const std::byte>> parts, std
     return 0;
   }
   iovec iov[max_parts];
-  for (std::size_t i = 0; i < parts.size(); ++i)
-    iov[i] = {const_cast<std::byte*>(parts[i].data()), parts[i].size()};
+  for (std::size_t i = 0; i < parts.size(); ++i) iov[i] = {const_cast<std::byte*>(parts[i].data()), parts[i].size()};
   return device_io(state_.get(), POLLOUT, !non_blocking(), ec, [&](int fd) {
     // One part (a plain packet, or a super-packet whose header is in the same buffer): write(),
     // the kernel's cheaper path for a single buffer.
@@ -574,7 +596,8 @@ std::error_code Device::write_packet(std::span<const std::byte> packet, std::uin
   std::span<const std::byte> parts[3];
   std::size_t count = 0;
   if (packet_info()) parts[count++] = pi;
-  if (vnet_hdr()) parts[count++] = std::span<const std::byte>(vnet, static_cast<std::size_t>(state_ ? state_->vnet_hdr_size : 10));
+  if (vnet_hdr())
+    parts[count++] = std::span<const std::byte>(vnet, static_cast<std::size_t>(state_ ? state_->vnet_hdr_size : 10));
   parts[count++] = packet;
   std::error_code ec;
   write(std::span(parts, count), ec);

@@ -110,7 +110,8 @@ NativeBridge::NativeBridge(std::shared_ptr<NativeTun> a, std::shared_ptr<NativeT
   a_->device().set_non_blocking(true);
   b_->device().set_non_blocking(true);
   try {
-    thread_ = detail::start_pinned(config.cpus, [this] { run(); }, "NativeBridge");
+    thread_ = detail::start_pinned(
+        config.cpus, [this] { run(); }, "NativeBridge");
   } catch (...) {
     a_->device().set_non_blocking(a_was);
     b_->device().set_non_blocking(b_was);

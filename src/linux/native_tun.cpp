@@ -124,10 +124,9 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error
     }
     bool tso = (impl->tun_flags & (tun_offload::tso4 | tun_offload::tso6)) != 0;
     bool uso = (impl->tun_flags & (tun_offload::uso4 | tun_offload::uso6)) != 0;
-    impl->writer.emplace(offload::CoalescingWriterOptions{
-        .coalescer = {.max_packets = options.batch_size,
-                      .tcp = options.tcp_coalescing && tso,
-                      .udp = options.udp_coalescing && uso}});
+    impl->writer.emplace(offload::CoalescingWriterOptions{.coalescer = {.max_packets = options.batch_size,
+                                                                        .tcp = options.tcp_coalescing && tso,
+                                                                        .udp = options.udp_coalescing && uso}});
   }
   if (options.watch_events) {
     impl->events = std::make_unique<EventQueue>();
@@ -145,7 +144,8 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options) {
     throw_if(ec, "open_tun " + options.name, "batch_size 1-65535, offload split, passthrough or off");
   // Device::open's throwing form carries the detailed message: use it to explain the failure.
   if (ec) {
-    Device::open({.name = options.name, .multi_queue = options.multi_queue, .vnet_hdr = options.offload != OffloadMode::off});
+    Device::open(
+        {.name = options.name, .multi_queue = options.multi_queue, .vnet_hdr = options.offload != OffloadMode::off});
     throw_if(ec, "open_tun " + options.name);
   }
   return tun;
@@ -258,7 +258,8 @@ std::size_t NativeTun::mtu() const noexcept {
   auto checked = impl_->mtu_checked.load(std::memory_order_relaxed);
   if (now - checked > std::int64_t{100'000'000} || checked == 0) {
     impl_->mtu_checked.store(now, std::memory_order_relaxed);
-    if (auto mtu = query_mtu(impl_->ioctl_socket, impl_->dev.name())) impl_->cached_mtu.store(mtu, std::memory_order_relaxed);
+    if (auto mtu = query_mtu(impl_->ioctl_socket, impl_->dev.name()))
+      impl_->cached_mtu.store(mtu, std::memory_order_relaxed);
   }
   return impl_->cached_mtu.load(std::memory_order_relaxed);
 }
@@ -277,8 +278,10 @@ OffloadState NativeTun::offload_state() const noexcept {
 
 NativeTunStats NativeTun::stats() const noexcept {
   auto r = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  NativeTunStats s{.reads = r(impl_->reads), .super_packets = r(impl_->super_packets),
-                   .packets_read = r(impl_->packets_read), .writes = r(impl_->writes),
+  NativeTunStats s{.reads = r(impl_->reads),
+                   .super_packets = r(impl_->super_packets),
+                   .packets_read = r(impl_->packets_read),
+                   .writes = r(impl_->writes),
                    .packets_written = r(impl_->packets_written)};
   if (impl_->splitter) {
     auto split = impl_->splitter->stats();

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -137,17 +137,14 @@ std::size_t gro_segment_size(msghdr& msg) noexcept {
 
 // Counters a batch accumulates locally and publishes once.
 struct RxTally {
-  std::uint64_t packets = 0, bytes = 0, gro = 0, foreign = 0, too_short = 0, not_ip = 0,
-                bad_length = 0, too_long = 0;
+  std::uint64_t packets = 0, bytes = 0, gro = 0, foreign = 0, too_short = 0, not_ip = 0, bad_length = 0, too_long = 0;
 };
 
 // Errors of a GSO send that mean "this socket cannot segment at all": switch GSO off and retry.
 // EIO: no checksum offload on the way (IPsec, UDP-Lite); EINVAL: too many segments, SO_NO_CHECK,
 // or (before Linux 6.x) a segment larger than the route MTU; EOPNOTSUPP/ENOPROTOOPT: no UDP_SEGMENT.
 // EMSGSIZE is handled apart: only segments of that size and larger are too big for the route.
-bool gso_refused(int err) noexcept {
-  return err == EIO || err == EINVAL || err == EOPNOTSUPP || err == ENOPROTOOPT;
-}
+bool gso_refused(int err) noexcept { return err == EIO || err == EINVAL || err == EOPNOTSUPP || err == ENOPROTOOPT; }
 
 }  // namespace
 
@@ -178,9 +175,9 @@ struct UdpLinkState {
   std::atomic<std::size_t> gso_limit{SIZE_MAX};
 
   // Counters (relaxed: each is read on its own).
-  std::atomic<std::uint64_t> rx_packets{0}, rx_bytes{0}, rx_gro{0}, dropped_foreign{0},
-      dropped_too_short{0}, dropped_not_ip{0}, dropped_bad_length{0}, dropped_too_long{0},
-      tx_packets{0}, tx_bytes{0}, tx_gso{0}, gso_fallbacks{0};
+  std::atomic<std::uint64_t> rx_packets{0}, rx_bytes{0}, rx_gro{0}, dropped_foreign{0}, dropped_too_short{0},
+      dropped_not_ip{0}, dropped_bad_length{0}, dropped_too_long{0}, tx_packets{0}, tx_bytes{0}, tx_gso{0},
+      gso_fallbacks{0};
 
   // Read side (one reader at a time). With GRO, datagrams land in `arena` slots and are split
   // into the caller's buffers; what did not fit stays here for the next read.
@@ -284,8 +281,7 @@ struct UdpLinkState {
   }
 
   // With GRO: deliver what the last receive left, segment by segment, into the caller's buffers.
-  std::size_t deliver_pending(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset,
-                              RxTally& t) noexcept {
+  std::size_t deliver_pending(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset, RxTally& t) noexcept {
     std::size_t k = 0;
     while (rx_next < rx_received && k < bufs.size()) {
       const msghdr& h = rx_msgs[rx_next].msg_hdr;

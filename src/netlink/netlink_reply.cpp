@@ -59,11 +59,11 @@ std::error_code parse_tun_info(Bytes data, netlink::TunInfo& tun) {
   if (auto ec = collect_attributes(data, a)) return ec;
   std::uint8_t type = IFF_TUN, pi = 0, vnet = 0, persist = 0, mq = 0;
   std::uint32_t owner = 0, group = 0;
-  for (auto ec : {get_int(a[IFLA_TUN_TYPE], type), get_int(a[IFLA_TUN_PI], pi), get_int(a[IFLA_TUN_VNET_HDR], vnet),
-                  get_int(a[IFLA_TUN_PERSIST], persist), get_int(a[IFLA_TUN_MULTI_QUEUE], mq),
-                  get_int(a[IFLA_TUN_NUM_QUEUES], tun.queues),
-                  get_int(a[IFLA_TUN_NUM_DISABLED_QUEUES], tun.disabled_queues),
-                  get_int(a[IFLA_TUN_OWNER], owner), get_int(a[IFLA_TUN_GROUP], group)}) {
+  for (auto ec :
+       {get_int(a[IFLA_TUN_TYPE], type), get_int(a[IFLA_TUN_PI], pi), get_int(a[IFLA_TUN_VNET_HDR], vnet),
+        get_int(a[IFLA_TUN_PERSIST], persist), get_int(a[IFLA_TUN_MULTI_QUEUE], mq),
+        get_int(a[IFLA_TUN_NUM_QUEUES], tun.queues), get_int(a[IFLA_TUN_NUM_DISABLED_QUEUES], tun.disabled_queues),
+        get_int(a[IFLA_TUN_OWNER], owner), get_int(a[IFLA_TUN_GROUP], group)}) {
     if (ec) return ec;
   }
   if (type != IFF_TUN && type != IFF_TAP) return malformed();
@@ -160,7 +160,7 @@ ReplyStatus process_reply(Bytes datagram, std::uint32_t seq, std::uint32_t porti
           return malformed();
         }
         std::size_t tlvs = (m.flags & NLM_F_CAPPED) ? sizeof(nlmsgerr)
-                                                     : sizeof(int) + align4(std::size_t{err.msg.nlmsg_len});
+                                                    : sizeof(int) + align4(std::size_t{err.msg.nlmsg_len});
         finish(m, err.error, tlvs, status);
         return {};
       }
@@ -192,9 +192,9 @@ std::error_code parse_link(const Message& message, netlink::LinkInfo& link) {
   link.flags = ifi.ifi_flags;
   std::array<std::optional<Bytes>, IFLA_MAX + 1> a;
   if (auto ec = collect_attributes(after_header(message.payload, sizeof ifi), a)) return ec;
-  for (auto ec : {get_int(a[IFLA_MTU], link.mtu), get_int(a[IFLA_MIN_MTU], link.min_mtu),
-                  get_int(a[IFLA_MAX_MTU], link.max_mtu), get_int(a[IFLA_TXQLEN], link.txqueuelen),
-                  get_int(a[IFLA_OPERSTATE], link.operstate)}) {
+  for (auto ec :
+       {get_int(a[IFLA_MTU], link.mtu), get_int(a[IFLA_MIN_MTU], link.min_mtu), get_int(a[IFLA_MAX_MTU], link.max_mtu),
+        get_int(a[IFLA_TXQLEN], link.txqueuelen), get_int(a[IFLA_OPERSTATE], link.operstate)}) {
     if (ec) return ec;
   }
   if (a[IFLA_IFNAME]) {
@@ -261,8 +261,8 @@ std::error_code parse_route(const Message& message, std::optional<netlink::Route
   out.protocol = rtm.rtm_protocol;
   out.scope = rtm.rtm_scope;
   out.type = rtm.rtm_type;
-  for (auto e : {get_int(a[RTA_TABLE], out.table), get_int(a[RTA_PRIORITY], out.metric),
-                 get_int(a[RTA_OIF], out.index)}) {
+  for (auto e :
+       {get_int(a[RTA_TABLE], out.table), get_int(a[RTA_PRIORITY], out.metric), get_int(a[RTA_OIF], out.index)}) {
     if (e) return e;
   }
   route = out;

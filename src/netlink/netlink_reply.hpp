@@ -45,9 +45,9 @@ std::error_code collect_attributes(Bytes attributes, std::span<std::optional<Byt
 
 // The state of one request's reply after some datagrams.
 struct ReplyStatus {
-  bool finished = false;        // the ACK, the error or NLMSG_DONE arrived: stop receiving
-  std::error_code ec;           // the kernel's errno (errno_code), or malformed
-  std::string kernel_message;   // the extended ACK text (NLMSGERR_ATTR_MSG), if the kernel sent one
+  bool finished = false;       // the ACK, the error or NLMSG_DONE arrived: stop receiving
+  std::error_code ec;          // the kernel's errno (errno_code), or malformed
+  std::string kernel_message;  // the extended ACK text (NLMSGERR_ATTR_MSG), if the kernel sent one
 };
 
 // Processes one datagram of the reply to request (seq, portid): data messages go to on_data; an

@@ -36,7 +36,7 @@ struct Info {
   std::uint16_t l3 = 0;       // IP header length
   std::uint16_t headers = 0;  // IP + transport header length
   std::uint16_t payload = 0;
-  std::uint16_t id = 0;  // IPv4 ID
+  std::uint16_t id = 0;    // IPv4 ID
   std::uint8_t flags = 0;  // TCP flags
   std::uint8_t protocol = 0;
   Kind kind = Kind::other;
@@ -54,7 +54,7 @@ struct Run {
   std::uint16_t count = 0;
   std::uint16_t gso_size = 0;
   std::uint16_t last_id = 0;
-  std::uint16_t slot = 0;  // first index in iov/indices once laid out
+  std::uint16_t slot = 0;      // first index in iov/indices once laid out
   std::uint8_t end_flags = 0;  // PSH/FIN of the last packet, to carry on the head
   IdMode id_mode = IdMode::unknown;
   bool open = false;
@@ -88,10 +88,18 @@ std::uint32_t load32n(const std::byte* p) noexcept {
 
 bool is_ipv6_extension(std::uint8_t next) noexcept {
   switch (next) {
-    case 0: case 43: case 44: case 50: case 51: case 60: case 135: case 139: case 140: case 253: case 254:
-      return true;
-    default:
-      return false;
+    case 0:
+    case 43:
+    case 44:
+    case 50:
+    case 51:
+    case 60:
+    case 135:
+    case 139:
+    case 140:
+    case 253:
+    case 254: return true;
+    default: return false;
   }
 }
 
@@ -113,8 +121,7 @@ bool same_flow(const Info& a, const Info& b) noexcept {
   if (a.v6 != b.v6 || a.protocol != b.protocol) return false;
   const std::size_t src = a.v6 ? ipv6::src : ipv4::src;
   const std::size_t addrs = a.v6 ? 32 : 8;
-  return std::memcmp(a.pkt + src, b.pkt + src, addrs) == 0 &&
-         std::memcmp(a.pkt + a.l3, b.pkt + b.l3, 4) == 0;
+  return std::memcmp(a.pkt + src, b.pkt + src, addrs) == 0 && std::memcmp(a.pkt + a.l3, b.pkt + b.l3, 4) == 0;
 }
 
 // True if the transport checksum of the packet verifies.
@@ -220,8 +227,7 @@ bool can_append(const Run& run, const Info& h, const Info& p, std::size_t max_se
     // Ack, data offset, window, urgent pointer and options, byte for byte.
     const std::byte* ta = a + h.l3;
     const std::byte* tb = b + p.l3;
-    if (std::memcmp(ta + tcp::ack, tb + tcp::ack, 5) != 0 ||
-        std::memcmp(ta + tcp::window, tb + tcp::window, 2) != 0 ||
+    if (std::memcmp(ta + tcp::ack, tb + tcp::ack, 5) != 0 || std::memcmp(ta + tcp::window, tb + tcp::window, 2) != 0 ||
         std::memcmp(ta + tcp::urgent, tb + tcp::urgent, p.headers - p.l3 - tcp::urgent) != 0)
       return false;
   }
@@ -284,9 +290,7 @@ struct TUNTAP_LOCAL Coalescer::State {
   void add(std::uint16_t index) noexcept {
     Info& p = infos[index];
     switch (p.kind) {
-      case Kind::other:
-        new_run(index, false);
-        return;
+      case Kind::other: new_run(index, false); return;
       case Kind::barrier:
         close_all();
         new_run(index, false);
@@ -298,8 +302,7 @@ struct TUNTAP_LOCAL Coalescer::State {
         return;
       }
       case Kind::tcp:
-      case Kind::udp:
-        break;
+      case Kind::udp: break;
     }
     Slot& slot = find(p);
     const std::uint8_t protocol = p.kind == Kind::tcp ? ipproto::tcp : ipproto::udp;
@@ -416,8 +419,8 @@ struct TUNTAP_LOCAL Coalescer::State {
       const Run& run = runs[r];
       Write& w = writes[r];
       w.hdr = run.count > 1 ? patch_head(r) : VirtioNetHdr{};
-      w.hdr.encode(std::span<std::byte, virtio_net_hdr_len>(infos[run.head].pkt - virtio_net_hdr_len,
-                                                             virtio_net_hdr_len));
+      w.hdr.encode(
+          std::span<std::byte, virtio_net_hdr_len>(infos[run.head].pkt - virtio_net_hdr_len, virtio_net_hdr_len));
       w.iov = std::span<const std::span<const std::byte>>(iov.data() + run.slot, run.count);
       w.packets = std::span<const std::uint16_t>(indices.data() + run.slot, run.count);
       w.bytes = run.total + virtio_net_hdr_len;

@@ -1,5 +1,5 @@
-// Internal to the offload code: the few IPv4/IPv6/TCP/UDP offsets split and coalesce need. Not a packet parser: callers check bounds before every access (the public,
-// general-purpose packet views live in tuntap/packet.hpp).
+// Internal to the offload code: the few IPv4/IPv6/TCP/UDP offsets split and coalesce need. Not a packet parser: callers
+// check bounds before every access (the public, general-purpose packet views live in tuntap/packet.hpp).
 #pragma once
 
 #include <cstddef>
@@ -22,8 +22,8 @@ using wire::u8;
 // IPv4 header fields (offsets from the start of the header).
 namespace ipv4 {
 inline constexpr std::size_t min_len = wire::ipv4_header_length;
-inline constexpr std::size_t tos = 1, total_len = 2, id = 4, frag = 6, ttl = 8, protocol = 9,
-                             checksum = 10, src = 12, dst = 16;
+inline constexpr std::size_t tos = 1, total_len = 2, id = 4, frag = 6, ttl = 8, protocol = 9, checksum = 10, src = 12,
+                             dst = 16;
 inline constexpr std::uint16_t flag_df = 0x4000, flag_mf = 0x2000, frag_offset_mask = 0x1fff;
 // The folded ones'-complement sum of an IPv4 header of `len` bytes (a multiple of 4): 0xffff when
 // its checksum field is right. Inline and word-wise: it runs for every packet coalesce looks at.
@@ -43,8 +43,7 @@ inline constexpr std::size_t payload_len = 4, next_header = 6, hop_limit = 7, sr
 
 namespace tcp {
 inline constexpr std::size_t min_len = 20, max_len = 60;
-inline constexpr std::size_t seq = 4, ack = 8, data_offset = 12, flags = 13, window = 14,
-                             checksum = 16, urgent = 18;
+inline constexpr std::size_t seq = 4, ack = 8, data_offset = 12, flags = 13, window = 14, checksum = 16, urgent = 18;
 // The TCP header length its data offset claims (20..60 when valid), from the header's first byte.
 inline std::size_t header_len(const std::byte* tcp_header) noexcept {
   return static_cast<std::size_t>(u8(tcp_header[data_offset]) >> 4) * 4;

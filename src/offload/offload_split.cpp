@@ -15,9 +15,9 @@ using namespace detail;
 // A validated super-packet: where its headers end and how it divides.
 struct Plan {
   Layer3 l3;
-  std::size_t l4_len = 0;       // transport header length
-  std::size_t headers = 0;      // l3 + l4 header bytes, copied to every segment
-  std::size_t payload = 0;      // payload bytes in total
+  std::size_t l4_len = 0;   // transport header length
+  std::size_t headers = 0;  // l3 + l4 header bytes, copied to every segment
+  std::size_t payload = 0;  // payload bytes in total
   std::size_t gso_size = 0;
   std::size_t segments = 0;
   bool tcp = false;
@@ -30,8 +30,7 @@ std::error_code validate_gso(const VirtioNetHdr& hdr, std::span<const std::byte>
   const std::uint8_t kind = hdr.gso_kind();
   const bool ecn = (hdr.gso_type & VirtioNetHdr::gso_ecn) != 0;
   if (kind == VirtioNetHdr::gso_udp) return err(errc::unsupported);
-  if (kind != VirtioNetHdr::gso_tcpv4 && kind != VirtioNetHdr::gso_tcpv6 &&
-      kind != VirtioNetHdr::gso_udp_l4)
+  if (kind != VirtioNetHdr::gso_tcpv4 && kind != VirtioNetHdr::gso_tcpv6 && kind != VirtioNetHdr::gso_udp_l4)
     return err(errc::invalid_argument);
   if (kind == VirtioNetHdr::gso_udp_l4 && ecn) return err(errc::invalid_argument);
   if (hdr.gso_size == 0) return err(errc::invalid_argument);
@@ -63,8 +62,7 @@ std::error_code validate_gso(const VirtioNetHdr& hdr, std::span<const std::byte>
   }
   plan.headers = l4 + plan.l4_len;
   if (pkt.size() <= plan.headers) return err(errc::malformed);  // short, or no payload at all
-  if (hdr.needs_csum() &&
-      (hdr.csum_start != l4 || hdr.csum_offset != (plan.tcp ? tcp::checksum : udp::checksum)))
+  if (hdr.needs_csum() && (hdr.csum_start != l4 || hdr.csum_offset != (plan.tcp ? tcp::checksum : udp::checksum)))
     return err(errc::malformed);
 
   plan.gso_size = hdr.gso_size;
@@ -78,9 +76,7 @@ std::error_code validate_gso(const VirtioNetHdr& hdr, std::span<const std::byte>
   return {};
 }
 
-std::size_t slots(Buffers bufs, std::span<std::size_t> sizes) noexcept {
-  return std::min(bufs.size(), sizes.size());
-}
+std::size_t slots(Buffers bufs, std::span<std::size_t> sizes) noexcept { return std::min(bufs.size(), sizes.size()); }
 
 // The non-GSO case: one packet, copied, its partial checksum finished if asked.
 std::size_t copy_one(const VirtioNetHdr& hdr, std::span<const std::byte> pkt, Buffers bufs,
@@ -113,8 +109,7 @@ std::size_t copy_one(const VirtioNetHdr& hdr, std::span<const std::byte> pkt, Bu
 
 }  // namespace
 
-std::error_code finish_checksum(std::span<std::byte> packet, std::size_t csum_start,
-                                std::size_t csum_offset) noexcept {
+std::error_code finish_checksum(std::span<std::byte> packet, std::size_t csum_start, std::size_t csum_offset) noexcept {
   if (csum_start > packet.size() || csum_offset > packet.size() - csum_start ||
       packet.size() - csum_start - csum_offset < 2)
     return err(errc::malformed);
@@ -124,8 +119,7 @@ std::error_code finish_checksum(std::span<std::byte> packet, std::size_t csum_st
   return {};
 }
 
-std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> packet,
-                          std::error_code& ec) noexcept {
+std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> packet, std::error_code& ec) noexcept {
   if (!hdr.is_gso()) {
     if (hdr.needs_csum() && std::size_t{hdr.csum_start} + hdr.csum_offset + 2 > packet.size()) {
       ec = err(errc::malformed);

@@ -186,12 +186,10 @@ Checksum& Checksum::add(const Checksum& other) noexcept {
 
 std::uint16_t Checksum::sum() const noexcept { return native_to_host(fold64(acc_)); }
 
-std::uint16_t internet_checksum(std::span<const std::byte> data) noexcept {
-  return Checksum{}.add(data).finish();
-}
+std::uint16_t internet_checksum(std::span<const std::byte> data) noexcept { return Checksum{}.add(data).finish(); }
 
-Checksum pseudo_header(std::span<const std::byte> src, std::span<const std::byte> dst,
-                       std::uint8_t protocol, std::uint32_t length) noexcept {
+Checksum pseudo_header(std::span<const std::byte> src, std::span<const std::byte> dst, std::uint8_t protocol,
+                       std::uint32_t length) noexcept {
   Checksum c;
   c.add(src).add(dst);
   c.add16(protocol);
@@ -204,8 +202,7 @@ Checksum pseudo_header(const IpAddress& src, const IpAddress& dst, std::uint8_t 
   return pseudo_header(std::as_bytes(src.bytes()), std::as_bytes(dst.bytes()), protocol, length);
 }
 
-std::uint16_t checksum_update16(std::uint16_t checksum, std::uint16_t old_value,
-                                std::uint16_t new_value) noexcept {
+std::uint16_t checksum_update16(std::uint16_t checksum, std::uint16_t old_value, std::uint16_t new_value) noexcept {
   // HC' = ~(~HC + ~m + m')  (RFC 1624, eqn. 3)
   std::uint32_t sum = static_cast<std::uint16_t>(~checksum) + static_cast<std::uint16_t>(~old_value) +
                       std::uint32_t{new_value};
@@ -214,12 +211,10 @@ std::uint16_t checksum_update16(std::uint16_t checksum, std::uint16_t old_value,
   return static_cast<std::uint16_t>(~sum);
 }
 
-std::uint16_t checksum_update32(std::uint16_t checksum, std::uint32_t old_value,
-                                std::uint32_t new_value) noexcept {
+std::uint16_t checksum_update32(std::uint16_t checksum, std::uint32_t old_value, std::uint32_t new_value) noexcept {
   checksum = checksum_update16(checksum, static_cast<std::uint16_t>(old_value >> 16),
                                static_cast<std::uint16_t>(new_value >> 16));
-  return checksum_update16(checksum, static_cast<std::uint16_t>(old_value),
-                           static_cast<std::uint16_t>(new_value));
+  return checksum_update16(checksum, static_cast<std::uint16_t>(old_value), static_cast<std::uint16_t>(new_value));
 }
 
 }  // namespace tuntap

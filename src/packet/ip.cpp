@@ -87,9 +87,7 @@ bool IpAddress::is_loopback() const noexcept {
   return bytes_ == one;
 }
 
-bool IpAddress::is_multicast() const noexcept {
-  return is_v4() ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff;
-}
+bool IpAddress::is_multicast() const noexcept { return is_v4() ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff; }
 
 bool IpAddress::is_link_local() const noexcept {
   return is_v4() ? (bytes_[0] == 169 && bytes_[1] == 254) : (bytes_[0] == 0xfe && (bytes_[1] & 0xc0) == 0x80);

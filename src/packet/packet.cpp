@@ -182,7 +182,10 @@ void MutableIpPacket::set_address(std::size_t offset, const IpAddress& address, 
   if (fragment_offset() == 0) {
     switch (protocol_) {
       case ipproto::tcp: csum_at = 16; break;
-      case ipproto::udp: csum_at = 6; udp_v4 = is_v4(); break;
+      case ipproto::udp:
+        csum_at = 6;
+        udp_v4 = is_v4();
+        break;
       case ipproto::icmpv6: csum_at = is_v6() ? 2 : 0; break;
       default: break;
     }
@@ -218,15 +221,24 @@ bool MutableIpPacket::update_transport_checksum() noexcept {
   bool pseudo = true;
   std::size_t min_len = 0;
   switch (protocol_) {
-    case ipproto::tcp: csum_at = 16; min_len = TcpView::min_header_length; break;
-    case ipproto::udp: csum_at = 6; min_len = UdpView::header_length; break;
+    case ipproto::tcp:
+      csum_at = 16;
+      min_len = TcpView::min_header_length;
+      break;
+    case ipproto::udp:
+      csum_at = 6;
+      min_len = UdpView::header_length;
+      break;
     case ipproto::icmp:
       if (!is_v4()) return false;
-      csum_at = 2; min_len = IcmpView::header_length; pseudo = false;
+      csum_at = 2;
+      min_len = IcmpView::header_length;
+      pseudo = false;
       break;
     case ipproto::icmpv6:
       if (!is_v6()) return false;
-      csum_at = 2; min_len = IcmpView::header_length;
+      csum_at = 2;
+      min_len = IcmpView::header_length;
       break;
     default: return false;
   }

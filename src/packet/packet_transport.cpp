@@ -204,8 +204,7 @@ IpPacket IcmpView::quoted_packet(std::error_code& ec) const noexcept {
 }
 
 bool IcmpView::verify_checksum(const IpPacket& ip) const noexcept {
-  if (!valid() || ip.is_v6() != v6_ || !whole(ip, bytes_, ip.transport_length()))
-    return false;
+  if (!valid() || ip.is_v6() != v6_ || !whole(ip, bytes_, ip.transport_length())) return false;
   Checksum sum;
   if (v6_) {
     sum = pseudo_header(ip.src_bytes(), ip.dst_bytes(), ipproto::icmpv6, static_cast<std::uint32_t>(bytes_.size()));

@@ -94,7 +94,8 @@ extern char** environ;
 namespace tuntap::test {
 
 Process::Process(const std::string& command)
-    : output_path_("/tmp/tuntap-test-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".out") {
+    : output_path_("/tmp/tuntap-test-" + std::to_string(::getpid()) + "-" +
+                   std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".out") {
   std::string full = "exec " + command + " >" + output_path_ + " 2>&1";
   const char* argv[] = {"/bin/sh", "-c", full.c_str(), nullptr};
   pid_t pid;

@@ -18,8 +18,8 @@ class NetnsTest : public ::testing::Test {
 };
 
 struct Command {
-  int status = -1;      // exit status, or -1 if it did not exit normally
-  std::string output;   // stdout and stderr, interleaved
+  int status = -1;     // exit status, or -1 if it did not exit normally
+  std::string output;  // stdout and stderr, interleaved
 };
 // Runs a shell command in the calling thread's namespace.
 Command sh(const std::string& command);

@@ -59,7 +59,8 @@ bool eventually(F&& condition) {
 using CliCreate = tuntap::test::NetnsTest;
 
 TEST_F(CliCreate, CreatesAndConfiguresAPersistentDevice) {
-  auto r = sh(kCli + " create tt9 --persist --addr 10.9.0.1/24 --addr fd00:9::1/64 --mtu 1400 --up --ipv6-forwarding on");
+  auto r = sh(kCli +
+              " create tt9 --persist --addr 10.9.0.1/24 --addr fd00:9::1/64 --mtu 1400 --up --ipv6-forwarding on");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "tt9\n");
 
@@ -70,7 +71,8 @@ TEST_F(CliCreate, CreatesAndConfiguresAPersistentDevice) {
 
   auto addrs = Json::parse(must("ip -j addr show tt9"))[0]["addr_info"];
   std::vector<std::string> locals;
-  for (const auto& a : addrs.items()) locals.push_back(a["local"].string() + "/" + std::to_string(a["prefixlen"].integer()));
+  for (const auto& a : addrs.items())
+    locals.push_back(a["local"].string() + "/" + std::to_string(a["prefixlen"].integer()));
   EXPECT_NE(std::find(locals.begin(), locals.end(), "10.9.0.1/24"), locals.end());
   EXPECT_NE(std::find(locals.begin(), locals.end(), "fd00:9::1/64"), locals.end());
   EXPECT_EQ(read_file("/proc/sys/net/ipv6/conf/tt9/forwarding"), "1");
@@ -164,8 +166,9 @@ TEST_F(CliCreate, AnExistingDeviceIsLeftAsItWas) {
 
 TEST_F(CliCreate, PointToPointOwnerAndSwitches) {
   auto nobody = lines(must("id -u nobody")).at(0);
-  auto r = sh(kCli + " create tt8 --persist --multi-queue --user nobody --group 4321 --addr 10.1.0.1/32 --peer 10.1.0.2 "
-                     "--slaac off --ipv6 on");
+  auto r = sh(kCli +
+              " create tt8 --persist --multi-queue --user nobody --group 4321 --addr 10.1.0.1/32 --peer 10.1.0.2 "
+              "--slaac off --ipv6 on");
   ASSERT_EQ(r.status, 0) << r.output;
   auto link = Json::parse(must("ip -j -d link show tt8"))[0];
   const auto& data = link["linkinfo"]["info_data"];
@@ -193,7 +196,8 @@ TEST_F(CliCreate, ANonPersistentDeviceLivesWhileTheCommandRuns) {
   auto pid = lines(must(kCli + " create tt6 --addr 10.6.0.1/24 --up >/dev/null 2>&1 & echo $!")).at(0);
   // The command adds the address, then brings the device up: wait for both.
   ASSERT_TRUE(eventually([] {
-    return sh("ip -j addr show tt6 2>/dev/null | grep -q 10.6.0.1 && ip -br link show tt6 | grep -q '[<,]UP[,>]'").status == 0;
+    return sh("ip -j addr show tt6 2>/dev/null | grep -q 10.6.0.1 && ip -br link show tt6 | grep -q '[<,]UP[,>]'")
+               .status == 0;
   }));
   // The command holds the device open: carrier on, operationally up.
   auto link = Json::parse(must("ip -j link show tt6"))[0];

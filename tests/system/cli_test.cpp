@@ -188,7 +188,8 @@ TEST_F(CliTest, BridgeCpusAutoPutsThePassthroughThreadOnTheFirstAllowedCpuAndPin
     bridge.signal(SIGTERM);
     auto r = bridge.wait(5000);
     EXPECT_EQ(r.status, 0) << r.output;
-    if (c.pinned) EXPECT_NE(r.output.find("pinned to CPU " + std::to_string(allowed.first) + ")"), std::string::npos) << r.output;
+    if (c.pinned)
+      EXPECT_NE(r.output.find("pinned to CPU " + std::to_string(allowed.first) + ")"), std::string::npos) << r.output;
     else EXPECT_EQ(r.output.find("pinned to CPU"), std::string::npos) << r.output;
   }
   ASSERT_EQ(others.size(), 4u);
@@ -215,7 +216,8 @@ TEST_F(CliTest, DemoRunsEndToEndAndLeavesNothingBehind) {
   auto pcap = "/tmp/tuntap-demo-test-" + std::to_string(::getpid()) + ".pcap";
   auto r = sh(cli + " demo --megabytes 64 --pcap " + pcap);
   EXPECT_EQ(r.status, 0) << r.output;
-  for (auto row : {"ping IPv4      ok", "ping IPv6      ok", "UDP exchange   ok", "TCP transfer   ok", "capture        ok"})
+  for (auto row :
+       {"ping IPv4      ok", "ping IPv6      ok", "UDP exchange   ok", "TCP transfer   ok", "capture        ok"})
     EXPECT_NE(r.output.find(row), std::string::npos) << row << "\n" << r.output;
   EXPECT_EQ(sh("ip netns list | grep -c tuntap-demo-").output, "0\n") << "namespaces removed";
   auto tshark = sh("tshark -r " + pcap + " -c 3");
@@ -255,8 +257,10 @@ TEST_F(CliTest, BridgeWritesThePacketsOnTheWireToAPcap) {
   ASSERT_EQ(bridge.wait(5000).status, 0);
   auto tshark = sh("tshark -r " + pcap + " -Y icmp -T fields -e ip.src -e ip.dst -e frame.cap_len -e frame.len");
   EXPECT_EQ(tshark.status, 0) << tshark.output;
-  EXPECT_EQ(count_lines_with(tshark.output, "10.4.0.1\t10.4.0.2\t84\t84"), 2u) << "requests read from A: " << tshark.output;
-  EXPECT_EQ(count_lines_with(tshark.output, "10.4.0.2\t10.4.0.1\t84\t84"), 2u) << "replies written to A: " << tshark.output;
+  EXPECT_EQ(count_lines_with(tshark.output, "10.4.0.1\t10.4.0.2\t84\t84"), 2u)
+      << "requests read from A: " << tshark.output;
+  EXPECT_EQ(count_lines_with(tshark.output, "10.4.0.2\t10.4.0.1\t84\t84"), 2u)
+      << "replies written to A: " << tshark.output;
   ::unlink(pcap.c_str());
 }
 

@@ -62,7 +62,8 @@ void send_from(const std::string& ns, const char* src, const char* dst, std::uin
     inet_pton(AF_INET, src, &from.sin_addr);
     inet_pton(AF_INET, dst, &to.sin_addr);
     ::bind(s, reinterpret_cast<sockaddr*>(&from), sizeof from);
-    for (int i = 0; i < count; ++i) ::sendto(s, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    for (int i = 0; i < count; ++i)
+      ::sendto(s, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
     ::close(s);
   }).get();
 }
@@ -73,7 +74,8 @@ void send_raw(const std::string& ns, std::span<const std::byte> packet, std::uin
     tuntap::cli::NetnsSwitch inside(ns);
     int s = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
     sockaddr_in to{AF_INET, 0, {htonl(dst)}, {}};
-    for (int i = 0; i < count; ++i) ::sendto(s, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    for (int i = 0; i < count; ++i)
+      ::sendto(s, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
     ::close(s);
   }).get();
 }

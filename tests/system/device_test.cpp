@@ -229,9 +229,8 @@ TEST_F(DeviceTest, KernelUdpDatagramIsReadBackByteForByte) {
   ASSERT_EQ(::sendto(s, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&dst), sizeof dst), 1000);
   ::close(s);
   std::array<std::byte, 2048> buf;
-  auto r = read_until(dev, buf, [](const PacketRead& p) {
-    return p.data.size() >= 28 && std::to_integer<int>(p.data[9]) == 17;
-  });
+  auto r = read_until(dev, buf,
+                      [](const PacketRead& p) { return p.data.size() >= 28 && std::to_integer<int>(p.data[9]) == 17; });
   ASSERT_FALSE(r.error) << r.error.message();
   ASSERT_EQ(r.data.size(), 20u + 8u + 1000u);
   EXPECT_EQ(std::memcmp(r.data.data() + 28, payload.data(), payload.size()), 0);

@@ -40,7 +40,8 @@ test::Spec base(bool udp, std::uint16_t sport) {
 }
 
 // A TCP flow of n segments of `payload` bytes; `psh_at` (if below n) carries PSH.
-std::vector<test::Spec> tcp_flow(std::size_t n, std::size_t payload, std::uint16_t sport, std::size_t psh_at = SIZE_MAX) {
+std::vector<test::Spec> tcp_flow(std::size_t n, std::size_t payload, std::uint16_t sport,
+                                 std::size_t psh_at = SIZE_MAX) {
   std::vector<test::Spec> out;
   for (std::size_t i = 0; i < n; ++i) {
     auto s = base(false, sport);
@@ -108,7 +109,8 @@ std::vector<Bytes> carry(Tun& in, Tun& out, const Sequence& seq) {
       auto packet = bufs.packet(i, offset);
       // Only the sequence's own packets: a device also carries what the kernel sends by itself
       // (IPv6 router solicitations, MLD reports).
-      if (packet.size() >= 20 && packet[0] == std::byte{0x45} && packet[16] == std::byte{10} && packet[17] == std::byte{62})
+      if (packet.size() >= 20 && packet[0] == std::byte{0x45} && packet[16] == std::byte{10} &&
+          packet[17] == std::byte{62})
         got.push_back(forwarding_invariant(packet));
     }
     if (r.error == errc::not_ready) std::this_thread::sleep_for(1ms);
@@ -127,8 +129,12 @@ std::map<Bytes, std::vector<Bytes>> by_flow(const std::vector<Bytes>& packets) {
 class EngineEndpoints : public test::NetnsTest {};
 
 TEST_F(EngineEndpoints, PipeAndDeviceGiveBackTheSameBatchesInTheSameOrder) {
-  auto pipe = make_pipe({.batch_size = 128, .mtu = 1500, .capacity = 256, .non_blocking = true,
-                         .offload_a = OffloadMode::split, .offload_b = OffloadMode::split});
+  auto pipe = make_pipe({.batch_size = 128,
+                         .mtu = 1500,
+                         .capacity = 256,
+                         .non_blocking = true,
+                         .offload_a = OffloadMode::split,
+                         .offload_b = OffloadMode::split});
   ASSERT_EQ(sh("sysctl -qw net.ipv4.ip_forward=1").status, 0);
   auto in = test::open_tun_in("", {.name = "ein", .non_blocking = true, .watch_events = false}, "10.61.0.1/24");
   auto out = test::open_tun_in("", {.name = "eout", .non_blocking = true, .watch_events = false}, "10.62.0.1/24");

@@ -1,8 +1,8 @@
 // The link monitor against the real kernel: another process (`ip`) changes the link, the monitor
 // turns that into up / down / mtu_update events in order, only for its own device, across a rename,
 // and stops promptly without leaking descriptors or threads.
-#include <gtest/gtest.h>
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 
 #include <chrono>
@@ -83,8 +83,8 @@ TEST_F(LinkMonitorTest, RepeatedOrUnrelatedChangesMakeNoEvents) {
   must("ip link set tt0 up");
   EventQueue q;
   auto monitor = LinkMonitor::start("tt0", q);
-  must("ip link set tt0 up");         // already up
-  must("ip link set tt0 mtu 1500");   // same MTU
+  must("ip link set tt0 up");        // already up
+  must("ip link set tt0 mtu 1500");  // same MTU
   must("ip link set tt0 txqueuelen 900");
   must("ip addr add 10.0.0.1/24 dev tt0");
   must("ip link set tt1 up");

@@ -138,7 +138,7 @@ TEST_F(NativeBridgeTest, ABacklogOneWayDoesNotHoldUpTheOtherDirection) {
   // backlog is still being delivered, not after it (kernel receive times tell the order).
   int at_b = std::async(std::launch::async, [&] {
                return test::enter_netns(host_b.name()) ? timestamped_receiver(0x0a620002, 7300) : -1;
-             }).get();  // 10.98.0.2
+             }).get();                                // 10.98.0.2
   int at_a = timestamped_receiver(0x0a620001, 7301);  // 10.98.0.1
   ASSERT_GE(at_b, 0);
   constexpr int backlog = 400;  // below the TUN's queue of 500, above three batches of 128
@@ -171,9 +171,8 @@ TEST_F(NativeBridgeTest, ABacklogOneWayDoesNotHoldUpTheOtherDirection) {
 
 TEST_F(NativeBridgeTest, StopDuringTrafficReturnsPromptlyAndClosesBothDevices) {
   join({.offload = OffloadMode::passthrough});
-  auto transfer = std::async(std::launch::async, [&] {
-    return cli::tcp_transfer("", host_b.name(), "10.98.0.2", 5102, 1ull << 34, 5);
-  });
+  auto transfer = std::async(std::launch::async,
+                             [&] { return cli::tcp_transfer("", host_b.name(), "10.98.0.2", 5102, 1ull << 34, 5); });
   std::this_thread::sleep_for(500ms);
   EXPECT_GT(bridge->a_to_b().packets, 0u) << "traffic was flowing";
   auto start = std::chrono::steady_clock::now();

@@ -292,9 +292,8 @@ TEST_F(NativeTunTest, PersistentDeviceLeftWithAnotherOffloadMaskIsReopenedCorrec
 
 TEST_F(NativeTunTest, StopDuringTrafficEndsBothDirectionsPromptly) {
   join({});
-  auto transfer = std::async(std::launch::async, [&] {
-    return cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5004, 1ull << 34, 5);
-  });
+  auto transfer = std::async(std::launch::async,
+                             [&] { return cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5004, 1ull << 34, 5); });
   std::this_thread::sleep_for(500ms);
   auto before = p2p->a_to_b().packets;
   EXPECT_GT(before, 0u) << "traffic was flowing";

@@ -35,11 +35,14 @@ class Json {
     return type_ == Type::array ? items_.size() : type_ == Type::object ? members_.size() : 0;
   }
   // The element, or null when out of range / not an array.
-  const Json& operator[](std::size_t i) const { return type_ == Type::array && i < items_.size() ? items_[i] : null_value(); }
+  const Json& operator[](std::size_t i) const {
+    return type_ == Type::array && i < items_.size() ? items_[i] : null_value();
+  }
   // The member, or null when absent / not an object.
   const Json& operator[](std::string_view key) const {
     if (type_ == Type::object) {
-      for (const auto& [k, v] : members_) if (k == key) return v;
+      for (const auto& [k, v] : members_)
+        if (k == key) return v;
     }
     return null_value();
   }
@@ -48,7 +51,8 @@ class Json {
   // True when the array holds the string.
   bool contains(std::string_view text) const {
     if (type_ != Type::array) return false;
-    for (const auto& item : items_) if (item.type_ == Type::string && item.string_ == text) return true;
+    for (const auto& item : items_)
+      if (item.type_ == Type::string && item.string_ == text) return true;
     return false;
   }
 
@@ -70,7 +74,8 @@ class Json {
       throw std::runtime_error(std::string("JSON: ") + why + " at offset " + std::to_string(pos));
     }
     void skip_space() {
-      while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r' || text[pos] == '\t')) ++pos;
+      while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r' || text[pos] == '\t'))
+        ++pos;
     }
     char peek() {
       skip_space();
@@ -92,12 +97,18 @@ class Json {
       if (c == '{') {
         j.type_ = Type::object;
         ++pos;
-        if (peek() == '}') { ++pos; return j; }
+        if (peek() == '}') {
+          ++pos;
+          return j;
+        }
         while (true) {
           std::string key = string_literal();
           take(':');
           j.members_.emplace_back(std::move(key), value());
-          if (peek() == ',') { ++pos; continue; }
+          if (peek() == ',') {
+            ++pos;
+            continue;
+          }
           take('}');
           return j;
         }
@@ -105,10 +116,16 @@ class Json {
       if (c == '[') {
         j.type_ = Type::array;
         ++pos;
-        if (peek() == ']') { ++pos; return j; }
+        if (peek() == ']') {
+          ++pos;
+          return j;
+        }
         while (true) {
           j.items_.push_back(value());
-          if (peek() == ',') { ++pos; continue; }
+          if (peek() == ',') {
+            ++pos;
+            continue;
+          }
           take(']');
           return j;
         }
@@ -118,8 +135,16 @@ class Json {
         j.string_ = string_literal();
         return j;
       }
-      if (take_word("true")) { j.type_ = Type::boolean; j.bool_ = true; return j; }
-      if (take_word("false")) { j.type_ = Type::boolean; j.bool_ = false; return j; }
+      if (take_word("true")) {
+        j.type_ = Type::boolean;
+        j.bool_ = true;
+        return j;
+      }
+      if (take_word("false")) {
+        j.type_ = Type::boolean;
+        j.bool_ = false;
+        return j;
+      }
       if (take_word("null")) return j;
       std::size_t start = pos;
       while (pos < text.size() && (std::isdigit(static_cast<unsigned char>(text[pos])) || text[pos] == '-' ||
@@ -142,11 +167,16 @@ class Json {
         char c = text[pos++];
         if (c == '"') return out;
         if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
-        if (c != '\\') { out += c; continue; }
+        if (c != '\\') {
+          out += c;
+          continue;
+        }
         if (pos >= text.size()) fail("unterminated escape");
         char e = text[pos++];
         switch (e) {
-          case '"': case '\\': case '/': out += e; break;
+          case '"':
+          case '\\':
+          case '/': out += e; break;
           case 'b': out += '\b'; break;
           case 'f': out += '\f'; break;
           case 'n': out += '\n'; break;

@@ -380,7 +380,8 @@ TEST_F(Netlink, BadRoutesAreRefusedBeforeTheKernelSeesThem) {
   EXPECT_EQ(host_ec, errc::invalid_argument);
   EXPECT_NE(host_text.find("10.5.0.0/16"), std::string::npos) << host_text;
   EXPECT_EQ(error_of([] {
-              nl::add_route("tt0", {.destination = Prefix::parse("10.5.0.0/16"), .gateway = IpAddress::parse("fd00::1")});
+              nl::add_route("tt0",
+                            {.destination = Prefix::parse("10.5.0.0/16"), .gateway = IpAddress::parse("fd00::1")});
             }).first,
             errc::invalid_argument);
   // The kernel's own refusal, with its words: a gateway that is not on the link.

@@ -239,8 +239,8 @@ TEST_F(UdpLinkTest, GsoAndGroCarryRunsOfEqualSizedPackets) {
     ASSERT_TRUE(p.b->gro_active());
     std::vector<Bytes> run;
     for (std::uint32_t i = 0; i < 40; ++i) run.push_back(ip_packet(v6, 1000, i));
-    run.push_back(ip_packet(v6, 300, 40));  // a shorter last packet closes the run
-    run.push_back(ip_packet(v6, 1200, 41)); // a larger one starts a new message
+    run.push_back(ip_packet(v6, 300, 40));   // a shorter last packet closes the run
+    run.push_back(ip_packet(v6, 1200, 41));  // a larger one starts a new message
     auto r = write_all(*p.a, run);
     ASSERT_TRUE(r) << r.error.message();
     ASSERT_EQ(r.count, run.size());
@@ -395,7 +395,7 @@ TEST_F(UdpLinkTest, MalformedDatagramsAreDroppedAndCountedAndTheLinkKeepsWorking
       Bytes length_mismatch = ip_packet(v6, 200, 2);
       put16(length_mismatch, v6 ? 4 : 2, v6 ? 100 : 150);  // says shorter than it is
       Bytes header_too_long = ip_packet(false, 40, 3);
-      header_too_long[0] = std::byte(0x4f);                // 60-byte header in a 40-byte packet
+      header_too_long[0] = std::byte(0x4f);  // 60-byte header in a 40-byte packet
       Bytes too_long = ip_packet(v6, 1401, 4);
       std::vector<Bytes> garbage = {not_ip, too_short, length_mismatch, header_too_long, too_long};
       // One per write, so no two are coalesced into one GSO send.

@@ -126,8 +126,8 @@ TEST(CallbackTun, AWriteErrorIsReportedInTheCallersNumbering) {
 }
 
 TEST(CallbackTun, EverythingElsePassesThrough) {
-  auto [a, b] = make_pipe({.batch_size = 5, .mtu = 900, .min_read_offset = 3, .min_write_offset = 4,
-                           .events = true, .name_a = "left"});
+  auto [a, b] = make_pipe(
+      {.batch_size = 5, .mtu = 900, .min_read_offset = 3, .min_write_offset = 4, .events = true, .name_a = "left"});
   PipeEnd* raw = a.get();
   CallbackTun tun(as_shared(std::move(a)), {});
   EXPECT_EQ(tun.name(), "left");
@@ -151,10 +151,9 @@ TEST(CallbackTun, HooksRunOnBothForwarderThreadsAtOnce) {
   auto left = make_pipe({.capacity = 16});
   auto right = make_pipe({.capacity = 16});
   std::atomic<std::uint64_t> reads{0}, writes{0};
-  auto middle = std::make_shared<CallbackTun>(
-      as_shared(std::move(left.b)),
-      CallbackHooks{.on_read = [&](PacketBatch& b) { reads += b.size(); },
-                    .on_write = [&](PacketBatch& b) { writes += b.size(); }});
+  auto middle = std::make_shared<CallbackTun>(as_shared(std::move(left.b)),
+                                              CallbackHooks{.on_read = [&](PacketBatch& b) { reads += b.size(); },
+                                                            .on_write = [&](PacketBatch& b) { writes += b.size(); }});
   std::shared_ptr<Tun> right_b = as_shared(std::move(right.b));
   Forwarder out(middle, right_b), back(right_b, middle);
   constexpr std::uint32_t kCount = 3000;

@@ -78,7 +78,8 @@ std::vector<Record> read_back(const std::string& path) {
   while (pcap_next_ex(p, &h, &data) == 1) {
     EXPECT_EQ(h->caplen, h->len);
     auto* first = reinterpret_cast<const std::byte*>(data);
-    out.push_back({static_cast<std::int64_t>(h->ts.tv_sec) * 1'000'000'000 + h->ts.tv_usec, Bytes(first, first + h->caplen)});
+    out.push_back(
+        {static_cast<std::int64_t>(h->ts.tv_sec) * 1'000'000'000 + h->ts.tv_usec, Bytes(first, first + h->caplen)});
   }
   pcap_close(p);
   return out;
@@ -140,7 +141,8 @@ class FakeTun final : public tuntap::Tun {
   }
   tuntap::IoResult write(tuntap::Buffers bufs, std::size_t offset) noexcept override {
     std::size_t n = std::min(bufs.size(), accept);
-    for (std::size_t i = 0; i < n; ++i) written.emplace_back(bufs[i].begin() + static_cast<std::ptrdiff_t>(offset), bufs[i].end());
+    for (std::size_t i = 0; i < n; ++i)
+      written.emplace_back(bufs[i].begin() + static_cast<std::ptrdiff_t>(offset), bufs[i].end());
     if (n < bufs.size()) return {n, tuntap::errc::exhausted};
     return {n, {}};
   }
@@ -329,9 +331,7 @@ TEST_F(CaptureTunTest, ConcurrentReaderAndWriterShareOneFile) {
   for (std::size_t i = 0; i < total; ++i) EXPECT_EQ(seen[i], 2) << i;
 }
 
-TEST_F(CaptureTunTest, NullInnerIsRefused) {
-  EXPECT_THROW(CaptureTun(nullptr, writer("x.pcap")), tuntap::Error);
-}
+TEST_F(CaptureTunTest, NullInnerIsRefused) { EXPECT_THROW(CaptureTun(nullptr, writer("x.pcap")), tuntap::Error); }
 
 // --- virtio framing: super-packets ---
 

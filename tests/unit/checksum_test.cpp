@@ -24,8 +24,8 @@ std::uint16_t reference(std::span<const std::byte> d) {
 
 TEST(Checksum, KnownIpv4HeaderVector) {
   // The textbook IPv4 header: checksum 0xb861; with it filled in the header sums to zero.
-  auto hdr = bytes({0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
-                    0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7});
+  auto hdr = bytes({0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                    0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7});
   EXPECT_EQ(internet_checksum(hdr), 0xb861);
   hdr[10] = std::byte{0xb8};
   hdr[11] = std::byte{0x61};
@@ -72,8 +72,10 @@ TEST(Checksum, IncrementalUpdateMatchesRecompute) {
     for (auto& b : d) b = static_cast<std::byte>(rng());
     auto before = internet_checksum(d);
     std::size_t at = (rng() % 18) * 2;
-    std::uint32_t old_value = (std::to_integer<std::uint32_t>(d[at]) << 24) | (std::to_integer<std::uint32_t>(d[at + 1]) << 16) |
-                              (std::to_integer<std::uint32_t>(d[at + 2]) << 8) | std::to_integer<std::uint32_t>(d[at + 3]);
+    std::uint32_t old_value = (std::to_integer<std::uint32_t>(d[at]) << 24) |
+                              (std::to_integer<std::uint32_t>(d[at + 1]) << 16) |
+                              (std::to_integer<std::uint32_t>(d[at + 2]) << 8) |
+                              std::to_integer<std::uint32_t>(d[at + 3]);
     std::uint32_t new_value = static_cast<std::uint32_t>(rng());
     for (int i = 0; i < 4; ++i) d[at + i] = static_cast<std::byte>(new_value >> (24 - 8 * i));
     auto updated = checksum_update32(before, old_value, new_value);

@@ -6,8 +6,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "tuntap/ethernet.hpp"
 #include "packet_vectors.hpp"
+#include "tuntap/ethernet.hpp"
 
 using namespace tuntap;
 using namespace tuntap::test;
@@ -105,7 +105,11 @@ TEST(EthernetView, OneAndTwoVlanTags) {
   EXPECT_EQ(describe(eth).substr(0, 58), "02:00:00:00:00:01 > 02:00:00:00:00:02 vlan 100 pcp 5: IPv4");
 
   // 802.1ad service tag (VID 7) then 802.1Q customer tag (VID 4095), then IPv6.
-  const Bytes two = cat({macs, hex("88a80007" "81000fff" "86dd"), Bytes(10)});
+  const Bytes two = cat({macs,
+                         hex("88a80007"
+                             "81000fff"
+                             "86dd"),
+                         Bytes(10)});
   eth = EthernetView::parse(two, ec);
   ASSERT_FALSE(ec);
   ASSERT_EQ(eth.vlan_count(), 2u);
@@ -126,14 +130,22 @@ TEST(EthernetView, OneAndTwoVlanTags) {
                                std::error_code(errc::not_ip_packet).message());
 
   // A third tag is more than this view supports.
-  const Bytes three = cat({macs, hex("88a80001" "81000002" "81000003" "0800"), v4_udp});
+  const Bytes three = cat({macs,
+                           hex("88a80001"
+                               "81000002"
+                               "81000003"
+                               "0800"),
+                           v4_udp});
   EXPECT_FALSE(EthernetView::parse(three, ec).valid());
   EXPECT_EQ(ec, errc::malformed);
 }
 
 TEST(EthernetView, Ieee8023LengthFrames) {
   // An STP BPDU-like LLC frame: length 7, then padding.
-  Bytes frame = cat({hex("0180c2000000" "020000000001" "0007"), hex("424203000000ff"), Bytes(20)});
+  Bytes frame = cat({hex("0180c2000000"
+                         "020000000001"
+                         "0007"),
+                     hex("424203000000ff"), Bytes(20)});
   std::error_code ec;
   auto eth = EthernetView::parse(frame, ec);
   ASSERT_FALSE(ec);
@@ -163,7 +175,9 @@ TEST(EthernetView, Ieee8023LengthFrames) {
 }
 
 TEST(EthernetView, OtherEtherTypes) {
-  const Bytes arp = cat({hex("ffffffffffff020000000001" "0806"), Bytes(28)});
+  const Bytes arp = cat({hex("ffffffffffff020000000001"
+                             "0806"),
+                         Bytes(28)});
   std::error_code ec;
   auto eth = EthernetView::parse(arp, ec);
   ASSERT_FALSE(ec);
@@ -175,7 +189,11 @@ TEST(EthernetView, OtherEtherTypes) {
 }
 
 TEST(EthernetView, EveryTruncationIsSafe) {
-  const Bytes frame = cat({macs, hex("88a80007" "8100b064" "0800"), v4_udp});
+  const Bytes frame = cat({macs,
+                           hex("88a80007"
+                               "8100b064"
+                               "0800"),
+                           v4_udp});
   for (std::size_t len = 0; len <= frame.size(); ++len) {
     std::span<const std::byte> cut(frame.data(), len);
     std::error_code ec;

@@ -327,9 +327,9 @@ TEST(Forwarder, APinnedThreadRunsOnlyOnItsCpu) {
   std::mutex mutex;
   std::vector<int> cpus_seen;
   auto watched = std::make_shared<CallbackTun>(in.b, CallbackHooks{.on_read = [&](PacketBatch&) {
-    std::lock_guard lock(mutex);
-    cpus_seen.push_back(sched_getcpu());
-  }});
+                                                 std::lock_guard lock(mutex);
+                                                 cpus_seen.push_back(sched_getcpu());
+                                               }});
   Forwarder fwd(watched, out.a, {.cpus = {static_cast<unsigned>(last)}});
   auto producer = std::async(std::launch::async, produce, std::ref(*in.a), 0, 2000, 3, 200, 40u);
   EXPECT_EQ(consume(*out.b, 2000), iota(0, 2000));

@@ -19,7 +19,7 @@ constexpr std::string_view kProblem =
 using namespace std::string_view_literals;
 
 const std::vector<std::string_view> kValid = {
-    "tun0", "a", "a-b_c.d", "abcdefghijklmno" /* 15 bytes */, "tun%d", "...", ".a", "a..", "%", "\x7f",
+    "tun0",        "a", "a-b_c.d", "abcdefghijklmno" /* 15 bytes */, "tun%d", "...", ".a", "a..", "%", "\x7f",
     "caf\xc3\xa9",  // bytes above 0x7f are the kernel's business, not white space
 };
 

@@ -257,7 +257,10 @@ TEST(NetlinkReply, DumpDeliversEveryMessageAndEndsAtDone) {
 
 TEST(NetlinkReply, DumpInterruptedByAnErrorReportsIt) {
   Builder done;
-  done.begin(NLMSG_DONE, NLM_F_MULTI | NLM_F_ACK_TLVS).raw(std::int32_t{-ENOBUFS}).str(NLMSGERR_ATTR_MSG, "dump failed").end();
+  done.begin(NLMSG_DONE, NLM_F_MULTI | NLM_F_ACK_TLVS)
+      .raw(std::int32_t{-ENOBUFS})
+      .str(NLMSGERR_ATTR_MSG, "dump failed")
+      .end();
   auto status = process(done.span());
   EXPECT_TRUE(status.finished);
   EXPECT_EQ(status.ec, errc::exhausted);
@@ -382,11 +385,23 @@ Builder link_with(const std::function<void(Builder&)>& attrs, int index = 3) {
 
 TEST(NetlinkParse, LinkAttributesOfTheWrongShapeAreMalformed) {
   std::vector<std::pair<const char*, std::function<void(Builder&)>>> cases = {
-      {"2-byte MTU", [](Builder& b) { std::uint16_t v = 1500; b.attr(IFLA_MTU, &v, 2); }},
-      {"8-byte txqueuelen", [](Builder& b) { std::uint64_t v = 1; b.attr(IFLA_TXQLEN, &v, 8); }},
+      {"2-byte MTU",
+       [](Builder& b) {
+         std::uint16_t v = 1500;
+         b.attr(IFLA_MTU, &v, 2);
+       }},
+      {"8-byte txqueuelen",
+       [](Builder& b) {
+         std::uint64_t v = 1;
+         b.attr(IFLA_TXQLEN, &v, 8);
+       }},
       {"empty name", [](Builder& b) { b.attr(IFLA_IFNAME, "", 1); }},
       {"16-char name", [](Builder& b) { b.str(IFLA_IFNAME, "abcdefghijklmnop"); }},
-      {"33-byte address", [](Builder& b) { std::array<std::uint8_t, 33> a{}; b.attr(IFLA_ADDRESS, a.data(), a.size()); }},
+      {"33-byte address",
+       [](Builder& b) {
+         std::array<std::uint8_t, 33> a{};
+         b.attr(IFLA_ADDRESS, a.data(), a.size());
+       }},
       {"tun type 3",
        [](Builder& b) {
          auto info = b.open_nest(IFLA_LINKINFO);
@@ -479,7 +494,8 @@ TEST(NetlinkParse, AddressesWithAndWithoutPeers) {
   EXPECT_EQ(a->prefix, Prefix::parse("10.1.0.1/32"));
   EXPECT_EQ(a->peer, IpAddress::parse("10.1.0.2"));
 
-  auto v6 = address(AF_INET6, 64, [](Builder& b) { b.ip(IFA_ADDRESS, "fd00::1").u32(IFA_FLAGS, 0x200 | IFA_F_PERMANENT); });
+  auto v6 = address(AF_INET6, 64,
+                    [](Builder& b) { b.ip(IFA_ADDRESS, "fd00::1").u32(IFA_FLAGS, 0x200 | IFA_F_PERMANENT); });
   ASSERT_FALSE(parse_address(only_message(v6.span()), a));
   EXPECT_EQ(a->prefix, Prefix::parse("fd00::1/64"));
   EXPECT_FALSE(a->peer);

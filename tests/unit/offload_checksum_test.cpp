@@ -27,7 +27,8 @@ TEST(OffloadChecksum, WidePathAtEveryAlignmentAndTail) {
   std::mt19937 rng(99);
   std::vector<std::byte> buf(70000 + 64);
   for (auto& b : buf) b = static_cast<std::byte>(rng());
-  const std::size_t lengths[] = {255, 256, 257, 383, 384, 385, 1279, 1280, 1448, 1460, 1499, 1500, 4097, 9000, 65535, 65536, 70000};
+  const std::size_t lengths[] = {255,  256,  257,  383,  384,  385,   1279,  1280, 1448,
+                                 1460, 1499, 1500, 4097, 9000, 65535, 65536, 70000};
   for (std::size_t len : lengths) {
     for (std::size_t align = 0; align < 64; align += 7) {
       const std::span<const std::byte> d(buf.data() + align, len);

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "offload_test_support.hpp"
 #include "tuntap/checksum.hpp"
@@ -320,8 +320,8 @@ TEST(OffloadCoalesce, Tcp4SuperPacketHeaders) {
   EXPECT_EQ(VirtioNetHdr::decode(w.iov[0].first<10>()), w.hdr);
 
   const auto head = batch.packet(0);
-  EXPECT_EQ(get16(head, 2), 40 + 2300);                // total length of the super-packet
-  EXPECT_EQ(internet_checksum(head.first(20)), 0);     // IPv4 header checksum redone
+  EXPECT_EQ(get16(head, 2), 40 + 2300);                    // total length of the super-packet
+  EXPECT_EQ(internet_checksum(head.first(20)), 0);         // IPv4 header checksum redone
   EXPECT_EQ(std::to_integer<int>(head[33]), kAck | kPsh);  // PSH of the last carried to the head
   // The TCP checksum field holds the folded pseudo-header sum for the kernel to finish.
   const auto pseudo = pseudo_header(head.subspan(12, 4), head.subspan(16, 4), 6, 20 + 2300).sum();
@@ -362,7 +362,8 @@ TEST(OffloadCoalesce, UdpAndV6SuperPacketHeaders) {
       }
       const std::size_t addr = v6 ? 16 : 4, src = v6 ? 8 : 12;
       const auto pseudo = pseudo_header(head.subspan(src, addr), head.subspan(src + addr, addr), udp ? 17 : 6,
-                                        static_cast<std::uint32_t>(transport)).sum();
+                                        static_cast<std::uint32_t>(transport))
+                              .sum();
       EXPECT_EQ(get16(head, l3 + (udp ? 6 : 16)), pseudo);
     }
   }
@@ -436,8 +437,7 @@ TEST(OffloadCoalesce, RestoreGivesBackOriginalBytes) {
   EXPECT_FALSE(std::ranges::equal(batch.packet(0), build(specs[0])));
   c.restore();
   EXPECT_TRUE(c.writes().empty());
-  for (std::size_t i = 0; i < specs.size(); ++i)
-    EXPECT_TRUE(std::ranges::equal(batch.packet(i), build(specs[i]))) << i;
+  for (std::size_t i = 0; i < specs.size(); ++i) EXPECT_TRUE(std::ranges::equal(batch.packet(i), build(specs[i]))) << i;
   // The degraded retry: coalescing off, every packet alone and unchanged.
   c.set_tcp(false);
   c.set_udp(false);
@@ -445,8 +445,7 @@ TEST(OffloadCoalesce, RestoreGivesBackOriginalBytes) {
   EXPECT_FALSE(c.udp_enabled());
   auto writes = c.plan(batch.bufs(), batch.headroom, ec);
   EXPECT_EQ(writes.size(), specs.size());
-  for (std::size_t i = 0; i < specs.size(); ++i)
-    EXPECT_TRUE(std::ranges::equal(batch.packet(i), build(specs[i]))) << i;
+  for (std::size_t i = 0; i < specs.size(); ++i) EXPECT_TRUE(std::ranges::equal(batch.packet(i), build(specs[i]))) << i;
 }
 
 TEST(OffloadCoalesce, ArgumentErrors) {

@@ -32,8 +32,12 @@ Bytes tcp_super_packet(std::size_t segments, std::size_t mss) {
   Spec s;
   s.payload = segments * mss;
   auto packet = build(s);
-  VirtioNetHdr hdr{.flags = VirtioNetHdr::flag_needs_csum, .gso_type = VirtioNetHdr::gso_tcpv4,
-                   .hdr_len = 40, .gso_size = static_cast<std::uint16_t>(mss), .csum_start = 20, .csum_offset = 16};
+  VirtioNetHdr hdr{.flags = VirtioNetHdr::flag_needs_csum,
+                   .gso_type = VirtioNetHdr::gso_tcpv4,
+                   .hdr_len = 40,
+                   .gso_size = static_cast<std::uint16_t>(mss),
+                   .csum_start = 20,
+                   .csum_offset = 16};
   // The kernel leaves the pseudo-header sum in the checksum field of a NEEDS_CSUM packet.
   std::uint32_t sum = ref_sum(std::span(packet).subspan(12, 8)) + 6 + static_cast<std::uint32_t>(packet.size() - 20);
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
@@ -131,8 +135,8 @@ TEST(SplitReader, ABadUnitEndsTheBatchAfterThePacketsBeforeIt) {
 }
 
 TEST(SplitReader, ASourceErrorAfterSomePacketsIsLeftForTheNextCall) {
-  for (std::error_code state : {make_error_code(errc::closed), make_error_code(errc::device_gone),
-                                make_error_code(errc::not_ready)}) {
+  for (std::error_code state :
+       {make_error_code(errc::closed), make_error_code(errc::device_gone), make_error_code(errc::not_ready)}) {
     SplitCase c({plain_unit(), state, state});
     OutBuffers out(4, 1600);
     auto r = c.read(out);

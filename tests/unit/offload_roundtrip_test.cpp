@@ -49,13 +49,13 @@ std::vector<std::vector<std::byte>> random_batch(std::mt19937& rng, std::vector<
     s.payload_seed = static_cast<std::uint8_t>(rng());
     s.flags = test::kAck;
     const auto event = rng() % 40;
-    if (event == 0) s.payload = 1 + rng() % flow.mss;            // a short segment
-    else if (event == 1 && !s.udp) s.flags |= kPsh;              // end of a write
-    else if (event == 2 && !s.udp) s.payload = 0;                // a pure ACK
-    else if (event == 3) s.corrupt_checksum = true;              // damaged
-    else if (event == 4 && !s.udp) s.flags |= kCwr;              // congestion window reduced
-    else if (event == 5) s.ttl = 3;                              // path change
-    else if (event == 6) s.seq += 1;                             // a gap
+    if (event == 0) s.payload = 1 + rng() % flow.mss;  // a short segment
+    else if (event == 1 && !s.udp) s.flags |= kPsh;    // end of a write
+    else if (event == 2 && !s.udp) s.payload = 0;      // a pure ACK
+    else if (event == 3) s.corrupt_checksum = true;    // damaged
+    else if (event == 4 && !s.udp) s.flags |= kCwr;    // congestion window reduced
+    else if (event == 5) s.ttl = 3;                    // path change
+    else if (event == 6) s.seq += 1;                   // a gap
     else if (event == 7) s.id = static_cast<std::uint16_t>(s.id + 9);
     out.push_back(build(s));
     flow_of.push_back(f);

@@ -290,8 +290,7 @@ TEST(OffloadSplit, RejectsInconsistentInput) {
          p.resize(50);
          p[32] = std::byte{0xf0};
        }},
-      {"no payload", errc::malformed, 8, 1500,
-       [](Spec&, VirtioNetHdr&, std::vector<std::byte>& p) { p.resize(40); }},
+      {"no payload", errc::malformed, 8, 1500, [](Spec&, VirtioNetHdr&, std::vector<std::byte>& p) { p.resize(40); }},
       {"ipv4 fragment", errc::malformed, 8, 1500,
        [](Spec&, VirtioNetHdr&, std::vector<std::byte>& p) { p[6] = std::byte{0x20}; }},
       {"segment length overflows 16 bits", errc::malformed, 8, 70000,
@@ -301,10 +300,8 @@ TEST(OffloadSplit, RejectsInconsistentInput) {
        }},
       {"more segments than buffers", errc::too_many_segments, 2, 1500,
        [](Spec&, VirtioNetHdr&, std::vector<std::byte>&) {}},
-      {"segment larger than buffer", errc::jumbo_packet, 8, 1000,
-       [](Spec&, VirtioNetHdr&, std::vector<std::byte>&) {}},
-      {"offset past buffer", errc::jumbo_packet, 8, 10,
-       [](Spec&, VirtioNetHdr&, std::vector<std::byte>&) {}},
+      {"segment larger than buffer", errc::jumbo_packet, 8, 1000, [](Spec&, VirtioNetHdr&, std::vector<std::byte>&) {}},
+      {"offset past buffer", errc::jumbo_packet, 8, 10, [](Spec&, VirtioNetHdr&, std::vector<std::byte>&) {}},
   };
   for (const auto& c : cases) {
     Spec s;

@@ -10,8 +10,8 @@
 
 namespace tuntap::test {
 
-inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10,
-                              kUrg = 0x20, kEce = 0x40, kCwr = 0x80;
+inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20, kEce = 0x40,
+                              kCwr = 0x80;
 
 // Everything a test may want to vary in an IPv4/IPv6 + TCP/UDP packet.
 struct Spec {
@@ -24,7 +24,7 @@ struct Spec {
   std::uint8_t tos = 0, ttl = 64;
   std::uint16_t id = 100;
   bool df = true;
-  std::uint16_t frag_extra = 0;  // or-ed into the flags/fragment-offset field (MF, offsets)
+  std::uint16_t frag_extra = 0;          // or-ed into the flags/fragment-offset field (MF, offsets)
   std::vector<std::uint8_t> ip_options;  // a multiple of 4 bytes
   // IPv6
   std::uint8_t traffic_class = 0, hop_limit = 64;

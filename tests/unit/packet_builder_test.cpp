@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "packet_vectors.hpp"
 #include "tuntap/ethernet.hpp"
 #include "tuntap/packet_builder.hpp"
-#include "packet_vectors.hpp"
 
 using namespace tuntap;
 using namespace tuntap::test;
@@ -48,8 +48,8 @@ IpPacket parse_ok(std::span<const std::byte> b) {
 TEST(PacketBuilder, ReproducesKnownPacketsByteForByte) {
   std::array<std::byte, 2048> buf{};
   std::error_code ec;
-  std::size_t n = build_icmp_echo(buf, {.src = a4, .dst = b4, .identification = 0x1234},
-                                  {.id = 1, .sequence = 2}, seq_bytes(56), ec);
+  std::size_t n = build_icmp_echo(buf, {.src = a4, .dst = b4, .identification = 0x1234}, {.id = 1, .sequence = 2},
+                                  seq_bytes(56), ec);
   ASSERT_FALSE(ec);
   EXPECT_EQ(first(buf, n), v4_icmp_echo);
 
@@ -59,18 +59,22 @@ TEST(PacketBuilder, ReproducesKnownPacketsByteForByte) {
   ASSERT_FALSE(ec);
   EXPECT_EQ(first(buf, n), v6_tcp_synack);
 
-  n = build_udp(buf, {.src = a4, .dst = b4, .identification = 1}, {.src_port = 1234, .dst_port = 53},
-                bytes_of("hello"), ec);
+  n = build_udp(buf, {.src = a4, .dst = b4, .identification = 1}, {.src_port = 1234, .dst_port = 53}, bytes_of("hello"),
+                ec);
   ASSERT_FALSE(ec);
   EXPECT_EQ(first(buf, n), v4_udp);
 
   const Bytes mss = {std::byte{2}, std::byte{4}, std::byte{0x05}, std::byte{0xb4}};
-  n = build_tcp(buf,
-                {.src = IpAddress::parse("192.168.1.10"), .dst = IpAddress::parse("192.168.1.20"),
-                 .identification = 0xabcd},
-                {.src_port = 40000, .dst_port = 80, .seq = 0x01020304, .ack = 0x0a0b0c0d,
-                 .flags = tcp_flags::psh | tcp_flags::ack, .window = 29200, .options = mss},
-                bytes_of("GET /"), ec);
+  n = build_tcp(
+      buf, {.src = IpAddress::parse("192.168.1.10"), .dst = IpAddress::parse("192.168.1.20"), .identification = 0xabcd},
+      {.src_port = 40000,
+       .dst_port = 80,
+       .seq = 0x01020304,
+       .ack = 0x0a0b0c0d,
+       .flags = tcp_flags::psh | tcp_flags::ack,
+       .window = 29200,
+       .options = mss},
+      bytes_of("GET /"), ec);
   ASSERT_FALSE(ec);
   EXPECT_EQ(first(buf, n), v4_tcp_mss);
 
@@ -100,10 +104,14 @@ TEST(PacketBuilder, RoundTripsThroughTheViews) {
     std::size_t n = 0;
     Bytes opts(rng() % 41);
     for (auto& b : opts) b = std::byte{1};  // NOPs
-    const TcpFields tcp{.src_port = static_cast<std::uint16_t>(rng()), .dst_port = static_cast<std::uint16_t>(rng()),
-                        .seq = static_cast<std::uint32_t>(rng()), .ack = static_cast<std::uint32_t>(rng()),
-                        .flags = static_cast<std::uint8_t>(rng()), .window = static_cast<std::uint16_t>(rng()),
-                        .urgent_pointer = static_cast<std::uint16_t>(rng()), .options = opts};
+    const TcpFields tcp{.src_port = static_cast<std::uint16_t>(rng()),
+                        .dst_port = static_cast<std::uint16_t>(rng()),
+                        .seq = static_cast<std::uint32_t>(rng()),
+                        .ack = static_cast<std::uint32_t>(rng()),
+                        .flags = static_cast<std::uint8_t>(rng()),
+                        .window = static_cast<std::uint16_t>(rng()),
+                        .urgent_pointer = static_cast<std::uint16_t>(rng()),
+                        .options = opts};
     if (kind == 0) n = build_udp(buf, ip, {.src_port = 7, .dst_port = 9}, payload, ec);
     if (kind == 1) n = build_tcp(buf, ip, tcp, payload, ec);
     if (kind == 2) n = build_icmp(buf, ip, {.type = 3, .code = 1, .rest_of_header = 0xdeadbeef}, payload, ec);
@@ -236,8 +244,8 @@ TEST(EchoReply, InPlaceWithOptionsExtensionHeadersAndPadding) {
   // IPv4 request with 4 bytes of options (NOPs) and Ethernet padding after it.
   Bytes req(2048);
   std::error_code ec;
-  auto n = build_icmp_echo(req, {.src = a4, .dst = b4, .ttl = 3, .traffic_class = 0x10},
-                           {.id = 77, .sequence = 5}, bytes_of("payload!"), ec);
+  auto n = build_icmp_echo(req, {.src = a4, .dst = b4, .ttl = 3, .traffic_class = 0x10}, {.id = 77, .sequence = 5},
+                           bytes_of("payload!"), ec);
   ASSERT_FALSE(ec);
   Bytes with_opts(req.begin(), req.begin() + 20);
   with_opts[0] = std::byte{0x46};
@@ -268,8 +276,8 @@ TEST(EchoReply, InPlaceWithOptionsExtensionHeadersAndPadding) {
   EXPECT_TRUE(icmp.verify_checksum(ip));
 
   // IPv6 request with a destination-options header, replied in place.
-  n = build_icmp_echo(req, {.src = a6, .dst = b6, .flow_label = 0x12345}, {.id = 1, .sequence = 1},
-                      bytes_of("six"), ec);
+  n = build_icmp_echo(req, {.src = a6, .dst = b6, .flow_label = 0x12345}, {.id = 1, .sequence = 1}, bytes_of("six"),
+                      ec);
   Bytes v6(req.begin(), req.begin() + 40);
   v6[6] = std::byte{ipproto::dstopts};
   v6[5] = static_cast<std::byte>(n - 40 + 8);

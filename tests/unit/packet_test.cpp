@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "packet_vectors.hpp"
 #include "tuntap/checksum.hpp"
 #include "tuntap/packet.hpp"
-#include "packet_vectors.hpp"
 
 using namespace tuntap;
 using namespace tuntap::test;
@@ -297,10 +297,9 @@ TEST(IpPacket, TruncatedPacketIsStillInspectable) {
 }
 
 TEST(IpPacket, EveryTruncationOfEveryPacketGivesASensibleError) {
-  const Bytes chain = make_v6(ipproto::hopopts,
-                              cat({ext(ipproto::routing, 0), ext(ipproto::fragment, 2),
-                                   fragment_header(ipproto::dstopts, 0, true, 7), ext(ipproto::udp, 0),
-                                   udp_datagram(1, 2, "abcdef")}));
+  const Bytes chain = make_v6(ipproto::hopopts, cat({ext(ipproto::routing, 0), ext(ipproto::fragment, 2),
+                                                     fragment_header(ipproto::dstopts, 0, true, 7),
+                                                     ext(ipproto::udp, 0), udp_datagram(1, 2, "abcdef")}));
   for (const Bytes* vec : {&v4_icmp_echo, &v6_tcp_synack, &v4_udp, &v4_tcp_opts, &chain}) {
     const std::size_t fixed = at(*vec, 0) >> 4 == 4 ? 20 : 40;
     for (std::size_t len = 0; len <= vec->size(); ++len) {
@@ -347,9 +346,9 @@ TEST(IpPacket, EveryTruncationOfEveryPacketGivesASensibleError) {
 TEST(IpPacket, Ipv6ExtensionHeaderChainToTransport) {
   // hop-by-hop (8) > routing (24) > fragment (8, first, more follow) > destination options (8) > UDP
   const Bytes udp = udp_datagram(5353, 53, "query");
-  const Bytes p = make_v6(ipproto::hopopts, cat({ext(ipproto::routing, 0), ext(ipproto::fragment, 2),
-                                                 fragment_header(ipproto::dstopts, 0, true, 0xdeadbeef),
-                                                 ext(ipproto::udp, 0), udp}));
+  const Bytes p = make_v6(ipproto::hopopts,
+                          cat({ext(ipproto::routing, 0), ext(ipproto::fragment, 2),
+                               fragment_header(ipproto::dstopts, 0, true, 0xdeadbeef), ext(ipproto::udp, 0), udp}));
   std::error_code ec;
   auto ip = IpPacket::parse(p, ec);
   ASSERT_FALSE(ec) << ec.message();
@@ -370,8 +369,8 @@ TEST(IpPacket, Ipv6ExtensionHeaderChainToTransport) {
     types.push_back(h.type);
     sizes.push_back(h.bytes.size());
   }
-  EXPECT_EQ(types, (std::vector<std::uint8_t>{ipproto::hopopts, ipproto::routing, ipproto::fragment,
-                                              ipproto::dstopts}));
+  EXPECT_EQ(types,
+            (std::vector<std::uint8_t>{ipproto::hopopts, ipproto::routing, ipproto::fragment, ipproto::dstopts}));
   EXPECT_EQ(sizes, (std::vector<std::size_t>{8, 24, 8, 8}));
   auto it = ip.extension_headers().begin();
   EXPECT_EQ((*it).next_header(), ipproto::routing);
@@ -442,8 +441,8 @@ TEST(IpPacket, Ipv6NonFirstFragmentStopsAtTheFragmentHeader) {
   EXPECT_TRUE(ip.is_fragment());
   EXPECT_EQ(ip.fragment_id(), 42u);
   // Atomic fragment (offset 0, no more): has the header, is not a fragment.
-  const Bytes atomic_bytes =
-      make_v6(ipproto::fragment, cat({fragment_header(ipproto::udp, 0, false, 1), udp_datagram(1, 2, "x")}));
+  const Bytes atomic_bytes = make_v6(ipproto::fragment,
+                                     cat({fragment_header(ipproto::udp, 0, false, 1), udp_datagram(1, 2, "x")}));
   auto atomic = IpPacket::parse(atomic_bytes, ec);
   ASSERT_FALSE(ec);
   EXPECT_TRUE(atomic.has_fragment_header());
@@ -460,9 +459,9 @@ TEST(IpPacket, Ipv6ExtensionHeaderPastThePayloadIsMalformed) {
   ah[1] = std::byte{4};
   const Bytes bad[] = {
       make_v6(ipproto::hopopts, hbh),
-      make_v6(ipproto::routing, Bytes(1)),  // one byte cannot even hold the length field
-      make_v6(ipproto::dstopts, {}),        // empty payload announcing an extension header
-      make_v6(ipproto::fragment, Bytes(4)), // a fragment header needs 8 bytes
+      make_v6(ipproto::routing, Bytes(1)),   // one byte cannot even hold the length field
+      make_v6(ipproto::dstopts, {}),         // empty payload announcing an extension header
+      make_v6(ipproto::fragment, Bytes(4)),  // a fragment header needs 8 bytes
       make_v6(ipproto::ah, ah),
   };
   for (const auto& p : bad) {
@@ -472,8 +471,7 @@ TEST(IpPacket, Ipv6ExtensionHeaderPastThePayloadIsMalformed) {
   }
   // Found by the fuzzer: a fragment header before the bad header left its offset in the failed
   // view, and more_fragments() read through a null pointer.
-  const Bytes after_fragment =
-      make_v6(ipproto::fragment, cat({fragment_header(ipproto::hopopts, 0, true, 9), hbh}));
+  const Bytes after_fragment = make_v6(ipproto::fragment, cat({fragment_header(ipproto::hopopts, 0, true, 9), hbh}));
   std::error_code fec;
   auto failed = IpPacket::parse(after_fragment, fec);
   EXPECT_EQ(fec, errc::malformed);
@@ -491,8 +489,8 @@ TEST(IpPacket, Ipv6ExtensionHeaderPastThePayloadIsMalformed) {
 }
 
 TEST(IpPacket, Ipv6TruncatedInsideTheChainStopsThere) {
-  const Bytes p = make_v6(ipproto::hopopts, cat({ext(ipproto::routing, 0), ext(ipproto::udp, 2),
-                                                 udp_datagram(1, 2, "data")}));
+  const Bytes p = make_v6(ipproto::hopopts,
+                          cat({ext(ipproto::routing, 0), ext(ipproto::udp, 2), udp_datagram(1, 2, "data")}));
   std::error_code ec;
   // The capture ends 10 bytes into the 24-byte routing header.
   auto ip = IpPacket::parse(std::span(p).first(40 + 8 + 10), ec);
@@ -553,9 +551,13 @@ TEST(IpPacket, Ipv4Fragments) {
 
 // A view of a temporary that owns its bytes would dangle: those overloads are deleted.
 template <class T>
-concept ip_parses = requires(T&& t, std::error_code& ec) { IpPacket::parse(std::forward<T>(t), ec); };
+concept ip_parses = requires(T&& t, std::error_code& ec) {
+  IpPacket::parse(std::forward<T>(t), ec);
+};
 template <class T>
-concept tcp_parses = requires(T&& t, std::error_code& ec) { TcpView::parse(std::forward<T>(t), ec); };
+concept tcp_parses = requires(T&& t, std::error_code& ec) {
+  TcpView::parse(std::forward<T>(t), ec);
+};
 static_assert(ip_parses<Bytes&>);
 static_assert(ip_parses<const Bytes&>);
 static_assert(ip_parses<std::span<const std::byte>>);

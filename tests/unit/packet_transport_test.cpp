@@ -4,8 +4,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tuntap/packet.hpp"
 #include "packet_vectors.hpp"
+#include "tuntap/packet.hpp"
 
 using namespace tuntap;
 using namespace tuntap::test;
@@ -16,7 +16,6 @@ void put16(Bytes& b, std::size_t i, unsigned v) {
   b[i] = static_cast<std::byte>(v >> 8);
   b[i + 1] = static_cast<std::byte>(v);
 }
-
 
 IpPacket parse_ok(const Bytes& b) {
   std::error_code ec;
@@ -307,7 +306,9 @@ TEST(IcmpView, Ipv6EchoVectorUsesThePseudoHeader) {
 
 TEST(IcmpView, ErrorQuotesThePacket) {
   // Destination unreachable / port unreachable quoting the UDP vector's first 28 bytes.
-  Bytes p = hex("450000380000000040010000" "0a000002" "0a000001"
+  Bytes p = hex("450000380000000040010000"
+                "0a000002"
+                "0a000001"
                 "0303000000000000");
   p.insert(p.end(), v4_udp.begin(), v4_udp.begin() + 28);
   auto ip = parse_ok(p);
@@ -324,8 +325,7 @@ TEST(IcmpView, ErrorQuotesThePacket) {
   auto udp = UdpView::parse(quoted, ec);
   EXPECT_EQ(ec, errc::truncated_packet);
   EXPECT_EQ(udp.dst_port(), 53);
-  EXPECT_EQ(icmp_message_name(ipproto::icmp, icmp.type(), icmp.code()),
-            "destination unreachable / port unreachable");
+  EXPECT_EQ(icmp_message_name(ipproto::icmp, icmp.type(), icmp.code()), "destination unreachable / port unreachable");
 }
 
 TEST(IcmpView, Errors) {
@@ -443,8 +443,8 @@ TEST(Describe, TruncatedFragmentsAndOddities) {
   EXPECT_EQ(describe(parse_ok(p)), "IPv4 33 253 10.0.0.1 > 10.0.0.2");
   p = v6_tcp_synack;
   p[52] = std::byte{0x20};
-  EXPECT_EQ(describe(parse_ok(p)), "IPv6 60 tcp fd00::1 > fd00::2 [bad tcp header: " +
-                                       std::error_code(errc::malformed).message() + "]");
+  EXPECT_EQ(describe(parse_ok(p)),
+            "IPv6 60 tcp fd00::1 > fd00::2 [bad tcp header: " + std::error_code(errc::malformed).message() + "]");
   p = v6_tcp_synack;
   p[53] = std::byte{0};
   EXPECT_EQ(describe(parse_ok(p)), "IPv6 60 tcp [fd00::1]:443 > [fd00::2]:5555 flags=none");

@@ -36,8 +36,8 @@ void put16(Bytes& b, std::size_t at, std::uint16_t v) {
   b[at + 1] = std::byte(v & 0xff);
 }
 
-Bytes udp_v4(std::array<std::uint8_t, 4> src, std::array<std::uint8_t, 4> dst, std::uint16_t sport,
-             std::uint16_t dport, std::size_t payload, std::uint8_t fill = 0x5a) {
+Bytes udp_v4(std::array<std::uint8_t, 4> src, std::array<std::uint8_t, 4> dst, std::uint16_t sport, std::uint16_t dport,
+             std::size_t payload, std::uint8_t fill = 0x5a) {
   Bytes b(20 + 8 + payload, std::byte(fill));
   b[0] = std::byte(0x45);
   b[1] = std::byte(0);
@@ -165,10 +165,9 @@ class PcapWriterTest : public ::testing::Test {
 
 TEST_F(PcapWriterTest, RawIpRecordsComeBackExactly) {
   auto path = file("raw.pcap");
-  std::vector<Bytes> packets = {udp_v4({10, 0, 0, 1}, {10, 0, 0, 2}, 1234, 5678, 14),
-                                udp_v6(1, 2, 4000, 53, 100), udp_v4({10, 0, 0, 2}, {10, 0, 0, 1}, 5678, 1234, 1400)};
-  std::vector<std::int64_t> times = {1'700'000'000'123'456'789, 1'700'000'000'123'456'790,
-                                     1'700'000'001'999'999'999};
+  std::vector<Bytes> packets = {udp_v4({10, 0, 0, 1}, {10, 0, 0, 2}, 1234, 5678, 14), udp_v6(1, 2, 4000, 53, 100),
+                                udp_v4({10, 0, 0, 2}, {10, 0, 0, 1}, 5678, 1234, 1400)};
+  std::vector<std::int64_t> times = {1'700'000'000'123'456'789, 1'700'000'000'123'456'790, 1'700'000'001'999'999'999};
   {
     auto w = PcapWriter::open({.path = path});
     for (std::size_t i = 0; i < packets.size(); ++i) ASSERT_FALSE(w.write(packets[i], at(times[i])));
@@ -198,7 +197,7 @@ TEST_F(PcapWriterTest, RawIpRecordsComeBackExactly) {
 
 TEST_F(PcapWriterTest, SnaplenCutsRecordsButKeepsTheirLength) {
   auto path = file("snap.pcap");
-  auto big = udp_v4({10, 0, 0, 1}, {10, 0, 0, 2}, 1, 2, 172);  // 200 bytes
+  auto big = udp_v4({10, 0, 0, 1}, {10, 0, 0, 2}, 1, 2, 172);   // 200 bytes
   auto small = udp_v4({10, 0, 0, 1}, {10, 0, 0, 2}, 1, 2, 20);  // 48 bytes
   auto w = PcapWriter::open({.path = path, .snaplen = 64});
   ASSERT_FALSE(w.write(big, at(1'000'000'000)));
@@ -487,7 +486,8 @@ TEST_F(PcapWriterTest, TsharkDecodesEthernetFrames) {
     auto w = PcapWriter::open({.path = path, .link_type = PcapLinkType::ethernet});
     ASSERT_FALSE(w.write(ethernet(udp_v4({192, 168, 7, 1}, {192, 168, 7, 2}, 999, 888, 5)), at(3)));
   }
-  auto out = run("tshark -n -r " + path + " -T fields -E separator=/s -e frame.protocols -e eth.src -e ip.src"
+  auto out = run("tshark -n -r " + path +
+                 " -T fields -E separator=/s -e frame.protocols -e eth.src -e ip.src"
                  " -e udp.dstport 2>/dev/null");
   EXPECT_NE(out.find("eth:ethertype:ip:udp"), std::string::npos) << out;
   EXPECT_NE(out.find("04:05:06:07:08:09"), std::string::npos) << out;

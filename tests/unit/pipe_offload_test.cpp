@@ -62,8 +62,7 @@ std::vector<std::vector<std::byte>> read_n(Tun& end, std::size_t n, std::size_t 
 }  // namespace
 
 TEST(PipeOffload, OffloadEndsCoalesceOnWriteAndSplitOnReadGivingBackThePackets) {
-  auto [a, b] = make_pipe({.batch_size = 128, .offload_a = OffloadMode::split,
-                           .offload_b = OffloadMode::split});
+  auto [a, b] = make_pipe({.batch_size = 128, .offload_a = OffloadMode::split, .offload_b = OffloadMode::split});
   EXPECT_EQ(a->min_read_offset(), kHdr);
   EXPECT_EQ(a->min_write_offset(), kHdr);
   EXPECT_EQ(a->mtu(), 1500u);
@@ -88,8 +87,7 @@ TEST(PipeOffload, OffloadEndsCoalesceOnWriteAndSplitOnReadGivingBackThePackets) 
 }
 
 TEST(PipeOffload, CoalescingCanBeTurnedOff) {
-  auto [a, b] = make_pipe({.offload_a = OffloadMode::split, .offload_b = OffloadMode::split,
-                           .tcp_coalescing = false});
+  auto [a, b] = make_pipe({.offload_a = OffloadMode::split, .offload_b = OffloadMode::split, .tcp_coalescing = false});
   auto batch = batch_of(tcp_flow(10, 500));
   ASSERT_TRUE(a->write(batch.bufs(), kHdr));
   EXPECT_EQ(a->queued_out(), 10u);
@@ -97,8 +95,7 @@ TEST(PipeOffload, CoalescingCanBeTurnedOff) {
 }
 
 TEST(PipeOffload, InterleavedFlowsAndOtherPacketsKeepTheirOrderPerFlow) {
-  auto [a, b] = make_pipe({.batch_size = 128, .offload_a = OffloadMode::split,
-                           .offload_b = OffloadMode::off});
+  auto [a, b] = make_pipe({.batch_size = 128, .offload_a = OffloadMode::split, .offload_b = OffloadMode::off});
   auto f1 = tcp_flow(20, 700, 40000, 1);
   auto f2 = tcp_flow(20, 900, 40001, 50);
   std::vector<std::vector<std::byte>> mixed;
@@ -215,8 +212,7 @@ TEST(PipeOffload, AVirtioWriteIsCheckedAsTheKernelChecksIt) {
 }
 
 TEST(PipeOffload, ASuperPacketWaitsForARoomyReadOrIsDroppedWithAnError) {
-  auto [a, b] = make_pipe({.batch_size = 128, .offload_a = OffloadMode::split,
-                           .offload_b = OffloadMode::split});
+  auto [a, b] = make_pipe({.batch_size = 128, .offload_a = OffloadMode::split, .offload_b = OffloadMode::split});
   // Two super-packets of 40 (two flows, written separately) and a reader with 45 buffers.
   auto f1 = batch_of(tcp_flow(40, 500, 40000));
   auto f2 = batch_of(tcp_flow(40, 500, 40001));
@@ -261,8 +257,8 @@ TEST(PipeOffload, OffsetsBelowTheHeaderAreRefused) {
 }
 
 TEST(PipeOffload, ANonBlockingCoalescedWriteNeverDeliversWhatItDidNotCount) {
-  auto [a, b] = make_pipe({.capacity = 2, .non_blocking = true, .offload_a = OffloadMode::split,
-                           .offload_b = OffloadMode::split});
+  auto [a, b] = make_pipe(
+      {.capacity = 2, .non_blocking = true, .offload_a = OffloadMode::split, .offload_b = OffloadMode::split});
   std::vector<std::vector<std::byte>> packets;
   for (std::uint32_t i = 0; i < 5; ++i) packets.push_back(make_packet(i, 60));  // none merge
   auto batch = batch_of(packets);
@@ -286,8 +282,8 @@ TEST(PipeOffload, ANonBlockingCoalescedWriteNeverDeliversWhatItDidNotCount) {
 
 TEST(PipeOffload, AForwarderCarriesCoalescedTrafficIntoAPlainPipe) {
   // sender -> [offload | offload] -> forwarder -> [plain | plain] -> receiver: random TCP flows.
-  auto in = make_pipe({.batch_size = 64, .capacity = 32, .offload_a = OffloadMode::split,
-                       .offload_b = OffloadMode::split});
+  auto in = make_pipe(
+      {.batch_size = 64, .capacity = 32, .offload_a = OffloadMode::split, .offload_b = OffloadMode::split});
   auto out = make_pipe({.batch_size = 64, .capacity = 64});
   std::shared_ptr<Tun> from = std::move(in.b), to = std::move(out.a);
   Forwarder fwd(from, to);

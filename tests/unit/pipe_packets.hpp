@@ -21,9 +21,7 @@ namespace tuntap::test {
 inline constexpr std::size_t kMinTestPacket = 24;  // IPv4 header + 4-byte sequence number
 
 // A random number in [0, n).
-inline std::uint32_t below(std::mt19937& rng, std::uint32_t n) {
-  return static_cast<std::uint32_t>(rng() % n);
-}
+inline std::uint32_t below(std::mt19937& rng, std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); }
 
 inline std::byte pattern_byte(std::uint32_t seq, std::size_t i) {
   return static_cast<std::byte>((seq * 131u + i * 7u) & 0xffu);
@@ -42,11 +40,11 @@ inline void fill_packet(std::span<std::byte> out, std::uint32_t seq) {
   put(2, static_cast<std::uint32_t>(size), 2);  // total length
   put(4, seq & 0xffffu, 2);                     // identification
   put(6, 0, 2);
-  out[8] = std::byte{64};                       // TTL
-  out[9] = std::byte{253};                      // protocol: reserved for experiments
+  out[8] = std::byte{64};   // TTL
+  out[9] = std::byte{253};  // protocol: reserved for experiments
   put(10, 0, 2);
-  put(12, 0x0a000001u, 4);                      // 10.0.0.1
-  put(16, 0x0a000002u, 4);                      // 10.0.0.2
+  put(12, 0x0a000001u, 4);  // 10.0.0.1
+  put(16, 0x0a000002u, 4);  // 10.0.0.2
   put(20, seq, 4);
   for (std::size_t i = kMinTestPacket; i < size; ++i) out[i] = pattern_byte(seq, i);
 }

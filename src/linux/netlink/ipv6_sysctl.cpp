@@ -33,8 +33,7 @@ void explain_missing(std::string_view name, const std::string& what, Failure& f)
     f.fail(errc::unsupported, what, "this kernel or namespace has no IPv6");
   } else if (link.mtu < 1280) {
     f.fail(errc::unsupported, what,
-           "IPv6 is off on " + std::string(name) + " because its MTU " + std::to_string(link.mtu) +
-               " is below 1280");
+           "IPv6 is off on " + std::string(name) + " because its MTU " + std::to_string(link.mtu) + " is below 1280");
   } else {
     f.fail(errc::not_found, what, "the kernel shows no IPv6 settings for " + std::string(name));
   }

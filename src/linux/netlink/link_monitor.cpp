@@ -8,8 +8,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -186,14 +186,12 @@ LinkMonitor LinkMonitor::start(std::string_view name, EventQueue& queue, std::er
   return LinkMonitor(detail::nl::with_code(ec, [&](detail::nl::Failure& f) { return start_by_name(name, queue, f); }));
 }
 LinkMonitor LinkMonitor::start(unsigned ifindex, EventQueue& queue) {
-  return LinkMonitor(detail::nl::throwing([&](detail::nl::Failure& f) {
-    return start_state(ifindex, "index " + std::to_string(ifindex), queue, f);
-  }));
+  return LinkMonitor(detail::nl::throwing(
+      [&](detail::nl::Failure& f) { return start_state(ifindex, "index " + std::to_string(ifindex), queue, f); }));
 }
 LinkMonitor LinkMonitor::start(unsigned ifindex, EventQueue& queue, std::error_code& ec) {
-  return LinkMonitor(detail::nl::with_code(ec, [&](detail::nl::Failure& f) {
-    return start_state(ifindex, "index " + std::to_string(ifindex), queue, f);
-  }));
+  return LinkMonitor(detail::nl::with_code(
+      ec, [&](detail::nl::Failure& f) { return start_state(ifindex, "index " + std::to_string(ifindex), queue, f); }));
 }
 
 bool LinkMonitor::active() const noexcept { return state_ != nullptr && state_->active; }

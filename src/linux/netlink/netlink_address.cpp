@@ -34,7 +34,8 @@ bool check_address(std::string_view name, const Prefix& local, const std::option
                    std::string_view what, LinkInfo& link, Failure& f) {
   if (!detail::nl::check_name(name, f)) return false;
   if (peer && peer->family() != local.family()) {
-    return f.fail(errc::invalid_argument, std::string(what), "the peer and the local address must both be IPv4 or IPv6");
+    return f.fail(errc::invalid_argument, std::string(what),
+                  "the peer and the local address must both be IPv4 or IPv6");
   }
   return detail::nl::query_link(name, link, f);
 }
@@ -62,13 +63,15 @@ void do_add(std::string_view name, const Prefix& local, const std::optional<IpAd
     }
     std::error_code ec;
     if (!ipv6::enabled(name, ec) && !ec) {
-      f.fail(errc::unsupported, what, "IPv6 is disabled on " + std::string(name) + " (disable_ipv6 is 1): enable it first");
+      f.fail(errc::unsupported, what,
+             "IPv6 is disabled on " + std::string(name) + " (disable_ipv6 is 1): enable it first");
       return;
     }
   }
   Request request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
   fill(request, link, local, peer);
-  detail::nl::run(request, what, f, {}, {{errc::already_exists, std::string(name).append(" already has this address")}});
+  detail::nl::run(request, what, f, {},
+                  {{errc::already_exists, std::string(name).append(" already has this address")}});
 }
 
 void do_remove(std::string_view name, const Prefix& local, const std::optional<IpAddress>& peer, Failure& f) {

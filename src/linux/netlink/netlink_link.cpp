@@ -9,11 +9,11 @@
 namespace tuntap {
 namespace netlink {
 
+using detail::nl::check_name;
 using detail::nl::Failure;
 using detail::nl::Message;
-using detail::nl::Request;
-using detail::nl::check_name;
 using detail::nl::query_link;
+using detail::nl::Request;
 using detail::nl::throwing;
 using detail::nl::with_code;
 
@@ -129,8 +129,8 @@ void do_set_txqueuelen(std::string_view name, std::uint32_t length, Failure& f) 
   if (!query_link(name, link, f)) return;
   Change change(link);
   change.request.put_u32(IFLA_TXQLEN, length);
-  detail::nl::run(change.request, "RTM_NEWLINK " + std::string(name) + " txqueuelen " + std::to_string(length), f,
-                  {}, {{std::error_code(ERANGE, std::system_category()), "the queue length must fit in 32 bits"}});
+  detail::nl::run(change.request, "RTM_NEWLINK " + std::string(name) + " txqueuelen " + std::to_string(length), f, {},
+                  {{std::error_code(ERANGE, std::system_category()), "the queue length must fit in 32 bits"}});
 }
 
 bool is_ethernet(const LinkInfo& link) noexcept { return link.hardware_address.size() == 6; }

@@ -21,8 +21,7 @@ std::string describe(std::string_view name, const RouteSpec& route) {
 }
 
 // Values the kernel would reject with a bare EINVAL, or would take to mean something else.
-bool check_route(std::string_view name, const RouteSpec& route, const std::string& what, LinkInfo& link,
-                 Failure& f) {
+bool check_route(std::string_view name, const RouteSpec& route, const std::string& what, LinkInfo& link, Failure& f) {
   if (!detail::nl::check_name(name, f)) return false;
   if (route.gateway && route.gateway->family() != route.destination.family()) {
     return f.fail(errc::invalid_argument, what, "the gateway and the destination must both be IPv4 or IPv6");

@@ -7,9 +7,9 @@
 #include <linux/netlink.h>
 
 #include <array>
-#include <initializer_list>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -91,9 +91,9 @@ class Socket {
 
 // How to explain (and maybe rename) one error of a request when the kernel says nothing itself.
 struct Hint {
-  std::error_code code;      // the code as errno_code maps the kernel's errno
-  std::string_view text;     // the explanation
-  std::error_code as = {};   // the code to report instead, when the errno has no tuntap name
+  std::error_code code;     // the code as errno_code maps the kernel's errno
+  std::string_view text;    // the explanation
+  std::error_code as = {};  // the code to report instead, when the errno has no tuntap name
 };
 
 // Opens a socket, runs the request and records a failure as `what`: the kernel's extended-ACK text
