@@ -69,14 +69,7 @@ Super make_super(bool v6, bool udp) {
   return s;
 }
 
-struct Buffers {
-  std::vector<std::vector<std::byte>> storage;
-  std::vector<std::span<std::byte>> spans;
-  std::vector<std::size_t> sizes;
-  Buffers(std::size_t n, std::size_t size) : storage(n, std::vector<std::byte>(size)), sizes(n) {
-    for (auto& b : storage) spans.emplace_back(b);
-  }
-};
+using Buffers = tuntap::test::OutBuffers;
 
 double memcpy_seconds_per_super(const Super& s) {
   // The same bytes moved with memcpy alone, headers and all: the floor for split.

@@ -156,23 +156,30 @@ void BM_PipeOneThread(benchmark::State& state) {
   }
 }
 
+// A writer thread floods `source` with batches while this thread reads `sink` and meters it;
+// `stop` then ends the flood (it must close or stop what the writer writes to).
+template <class Stop>
+void meter_flood(benchmark::State& state, Tun& source, Tun& sink, std::size_t batch, Stop stop) {
+  std::thread writer([&] {
+    Buffers out(batch, 2048, 0);
+    while (source.write(out.write, 0)) {
+    }
+  });
+  Buffers in(batch, 2048, 0);
+  for (int i = 0; i < 100; ++i) sink.read(in.read, in.sizes, 0);  // warm up
+  {
+    Meter meter(state);
+    for (auto _ : state) meter.add(sink.read(in.read, in.sizes, 0).count);
+  }
+  stop();
+  writer.join();
+}
+
 // A writer thread feeds the pipe; the benchmark thread reads.
 void BM_PipeTwoThreads(benchmark::State& state) {
   const auto batch = static_cast<std::size_t>(state.range(0));
   auto [a, b] = make_pipe({.batch_size = batch, .mtu = 1500, .capacity = 1024});
-  std::thread writer([&, end = a.get()] {
-    Buffers out(batch, 2048, 0);
-    while (end->write(out.write, 0)) {
-    }
-  });
-  Buffers in(batch, 2048, 0);
-  for (int i = 0; i < 100; ++i) b->read(in.read, in.sizes, 0);  // warm up
-  {
-    Meter meter(state);
-    for (auto _ : state) meter.add(b->read(in.read, in.sizes, 0).count);
-  }
-  a->close();
-  writer.join();
+  meter_flood(state, *a, *b, batch, [&] { a->close(); });
 }
 
 // writer -> pipe -> Forwarder -> pipe -> the benchmark thread.
@@ -183,21 +190,10 @@ void BM_Forwarder(benchmark::State& state) {
   auto writer_end = std::move(in.a);
   auto reader_end = std::move(out.b);
   auto fwd = std::make_unique<Forwarder>(std::move(in.b), std::move(out.a));
-  std::thread writer([&, end = writer_end.get()] {
-    Buffers bufs(batch, 2048, 0);
-    while (end->write(bufs.write, 0)) {
-    }
+  meter_flood(state, *writer_end, *reader_end, batch, [&] {
+    state.counters["fwd_drops"] = static_cast<double>(fwd->stats().drops);
+    fwd->stop();
   });
-  Buffers bufs(batch, 2048, 0);
-  for (int i = 0; i < 100; ++i) reader_end->read(bufs.read, bufs.sizes, 0);  // warm up
-  {
-    Meter meter(state);
-    for (auto _ : state) meter.add(reader_end->read(bufs.read, bufs.sizes, 0).count);
-  }
-  auto stats = fwd->stats();
-  state.counters["fwd_drops"] = static_cast<double>(stats.drops);
-  fwd->stop();
-  writer.join();
 }
 
 // An offload pipe: 64 segments of one TCP flow (1448-byte payloads) coalesced on write into one

@@ -19,4 +19,14 @@ std::shared_ptr<NativeTun> open_tun_in(const std::string& ns, const TunOptions& 
   return tun;
 }
 
+TunPair open_tun_pair(const std::string& ns_b, TunOptions options, const std::string& name_a, const std::string& name_b,
+                      const std::string& subnet) {
+  TunPair pair;
+  options.name = name_a;
+  pair.a = open_tun_in("", options, subnet + ".1/24");
+  options.name = name_b;
+  pair.b = open_tun_in(ns_b, options, subnet + ".2/24");
+  return pair;
+}
+
 }  // namespace tuntap::test

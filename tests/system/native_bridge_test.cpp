@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "support/flows.hpp"
 #include "support/native_tun_in.hpp"
 #include "support/netns.hpp"
 #include "traffic.hpp"
@@ -25,16 +26,12 @@ using test::sh;
 
 namespace {
 
-class NativeBridgeTest : public test::NetnsTest {
+class NativeBridgeTest : public test::TunPairTest {
  protected:
+  NativeBridgeTest() : TunPairTest("nbr") {}
   // Host A (our namespace, 10.98.0.1) and host B (a named namespace, 10.98.0.2) joined by a TUN
   // each; the devices are opened blocking, as a user would, and the bridge makes them non-blocking.
-  void open_pair(TunOptions options) {
-    options.name = "na";
-    a = test::open_tun_in("", options, "10.98.0.1/24");
-    options.name = "nb";
-    b = test::open_tun_in(host_b.name(), options, "10.98.0.2/24");
-  }
+  void open_pair(const TunOptions& options) { TunPairTest::open_pair(options, "na", "nb", "10.98.0"); }
   void join(TunOptions options, ForwarderConfig config = {}) {
     open_pair(options);
     bridge = std::make_unique<NativeBridge>(a, b, config);
@@ -56,8 +53,6 @@ class NativeBridgeTest : public test::NetnsTest {
     return bridge->stopped();
   }
 
-  test::NamedNetns host_b{"nbr"};
-  std::shared_ptr<NativeTun> a, b;
   std::unique_ptr<NativeBridge> bridge;
 };
 
@@ -83,13 +78,7 @@ TEST_F(NativeBridgeTest, PassthroughCarriesATcpTransferIntactWithSuperPacketsOne
 
 TEST_F(NativeBridgeTest, SplitModeCarriesAUdpFlowWithUnevenSizesCompleteAndInOrder) {
   join({});
-  auto r = cli::udp_flow("", host_b.name(), "10.98.0.2", 6101, 3000, 1400);
-  ASSERT_TRUE(r.error.empty()) << r.error;
-  ASSERT_EQ(r.sent, 3000u);
-  std::vector<std::uint32_t> expected(3000);
-  std::iota(expected.begin(), expected.end(), 0u);
-  EXPECT_EQ(r.received_sequence, expected);
-  EXPECT_TRUE(r.sizes_intact);
+  test::expect_whole_udp_flow(cli::udp_flow("", host_b.name(), "10.98.0.2", 6101, 3000, 1400), 3000);
   EXPECT_GE(settled(true, &ForwarderStats::packets, 3000).packets, 3000u)
       << "each datagram, and what else A sent (IPv6 neighbour traffic)";
 }

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "linux/native_tun_testing.hpp"
+#include "support/flows.hpp"
 #include "support/native_tun_in.hpp"
 #include "support/netns.hpp"
 #include "support/packets.hpp"
@@ -29,20 +30,16 @@ using test::sh;
 
 namespace {
 
-class NativeTunTest : public test::NetnsTest {
+class NativeTunTest : public test::TunPairTest {
  protected:
+  NativeTunTest() : TunPairTest("hostb") {}
   // Host A (our namespace, 10.99.0.1) and host B (a named namespace, 10.99.0.2) joined by a TUN
   // each, forwarded both ways by Point2Point.
-  void join(TunOptions options) {
-    options.name = "ta";
-    a = test::open_tun_in("", options, "10.99.0.1/24");
-    options.name = "tb";
-    b = test::open_tun_in(host_b.name(), options, "10.99.0.2/24");
+  void join(const TunOptions& options) {
+    open_pair(options, "ta", "tb", "10.99.0");
     p2p = std::make_unique<Point2Point>(a, b);
   }
 
-  test::NamedNetns host_b{"hostb"};
-  std::shared_ptr<NativeTun> a, b;
   std::unique_ptr<Point2Point> p2p;
 };
 
@@ -83,15 +80,7 @@ TEST_F(NativeTunTest, SplitModeCarriesA100MBTcpTransferIntact) {
 
 TEST_F(NativeTunTest, UdpFlowWithUnevenSizesArrivesCompleteAndInOrder) {
   join({});
-  auto r = cli::udp_flow("", host_b.name(), "10.99.0.2", 6001, 3000, 1400);
-  ASSERT_TRUE(r.error.empty()) << r.error;
-  ASSERT_EQ(r.sent, 3000u);
-  ASSERT_EQ(r.received_sequence.size(), 3000u);
-  std::vector<std::uint32_t> expected(3000);
-  std::iota(expected.begin(), expected.end(), 0u);
-  EXPECT_EQ(r.received_sequence, expected);
-  EXPECT_EQ(r.received_sizes, r.sent_sizes);
-  EXPECT_TRUE(r.sizes_intact);
+  test::expect_whole_udp_flow(cli::udp_flow("", host_b.name(), "10.99.0.2", 6001, 3000, 1400), 3000);
 }
 
 TEST_F(NativeTunTest, PassthroughModeHandsSuperPacketsOverWhole) {

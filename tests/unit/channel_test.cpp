@@ -13,20 +13,9 @@ using namespace tuntap;
 using namespace tuntap::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-// Sends the packets first_seq.. with the given lengths; returns the send result.
-IoResult send_packets(Channel& ch, std::uint32_t first_seq, const std::vector<std::size_t>& lengths,
-                      std::size_t offset = 0) {
-  OutBatch out(first_seq, lengths, offset);
-  return ch.send(out.bufs(), offset);
-}
-
-}  // namespace
-
 TEST(Channel, DeliversPacketsWholeAndInOrder) {
   Channel ch({.capacity = 8, .max_packet = 200});
-  auto sent = send_packets(ch, 10, {24, 100, 200}, 3);
+  auto sent = put_packets(ch, 10, {24, 100, 200}, 3);
   ASSERT_TRUE(sent);
   EXPECT_EQ(sent.count, 3u);
   EXPECT_EQ(ch.size(), 3u);
@@ -47,7 +36,7 @@ TEST(Channel, DeliversPacketsWholeAndInOrder) {
 
 TEST(Channel, ReceiveTakesAtMostTheBuffersGiven) {
   Channel ch({.capacity = 8, .max_packet = 64});
-  ASSERT_TRUE(send_packets(ch, 0, {30, 31, 32, 33, 34}));
+  ASSERT_TRUE(put_packets(ch, 0, {30, 31, 32, 33, 34}));
   TestBatch in(2, 64);
   auto got = ch.receive(in.bufs(), in.sizes, 0);
   EXPECT_EQ(got.count, 2u);
@@ -60,7 +49,7 @@ TEST(Channel, ReceiveTakesAtMostTheBuffersGiven) {
 
 TEST(Channel, IsBoundedAndNonBlockingSaysNotReady) {
   Channel ch({.capacity = 4, .max_packet = 64, .non_blocking = true});
-  auto sent = send_packets(ch, 0, {24, 24, 24, 24, 24, 24});
+  auto sent = put_packets(ch, 0, {24, 24, 24, 24, 24, 24});
   EXPECT_EQ(sent.count, 4u);
   EXPECT_EQ(sent.error, errc::not_ready);
   TestBatch in(8, 64);
@@ -72,7 +61,7 @@ TEST(Channel, IsBoundedAndNonBlockingSaysNotReady) {
 
 TEST(Channel, BlockedSenderResumesWhenTheReceiverMakesRoom) {
   Channel ch({.capacity = 2, .max_packet = 64});
-  auto sender = std::async(std::launch::async, [&] { return send_packets(ch, 0, {24, 25, 26, 27, 28}); });
+  auto sender = std::async(std::launch::async, [&] { return put_packets(ch, 0, {24, 25, 26, 27, 28}); });
   TestBatch in(1, 64);
   for (std::uint32_t i = 0; i < 5; ++i) {
     auto got = ch.receive(in.bufs(), in.sizes, 0);
@@ -86,7 +75,7 @@ TEST(Channel, BlockedSenderResumesWhenTheReceiverMakesRoom) {
 
 TEST(Channel, JumboSendStopsTheBatchAtThatPacket) {
   Channel ch({.capacity = 8, .max_packet = 100});
-  auto sent = send_packets(ch, 0, {50, 100, 101, 50});
+  auto sent = put_packets(ch, 0, {50, 100, 101, 50});
   EXPECT_EQ(sent.count, 2u);
   EXPECT_EQ(sent.error, errc::jumbo_packet);
   EXPECT_EQ(ch.size(), 2u);
@@ -94,7 +83,7 @@ TEST(Channel, JumboSendStopsTheBatchAtThatPacket) {
 
 TEST(Channel, PacketTooBigForTheReceiverIsTruncatedReportedAndCounted) {
   Channel ch({.capacity = 8, .max_packet = 300});
-  ASSERT_TRUE(send_packets(ch, 7, {40, 300, 41}));
+  ASSERT_TRUE(put_packets(ch, 7, {40, 300, 41}));
   TestBatch in(3, 100);
   auto got = ch.receive(in.bufs(), in.sizes, 0);
   EXPECT_EQ(got.count, 1u);
@@ -127,11 +116,11 @@ TEST(Channel, RejectsBadArguments) {
 
 TEST(Channel, CloseDrainsWhatWasSentThenSaysClosed) {
   Channel ch({.capacity = 8, .max_packet = 64});
-  ASSERT_TRUE(send_packets(ch, 0, {24, 24, 24}));
+  ASSERT_TRUE(put_packets(ch, 0, {24, 24, 24}));
   ch.close();
   ch.close();  // idempotent
   EXPECT_TRUE(ch.closed());
-  EXPECT_EQ(send_packets(ch, 3, {24}).error, errc::closed);
+  EXPECT_EQ(put_packets(ch, 3, {24}).error, errc::closed);
   TestBatch in(2, 64);
   auto got = ch.receive(in.bufs(), in.sizes, 0);
   EXPECT_EQ(got.count, 2u);
@@ -160,7 +149,7 @@ TEST(Channel, CloseFromAnotherThreadWakesABlockedReceiverPromptly) {
 
 TEST(Channel, CloseWakesABlockedSenderWithWhatItQueued) {
   Channel ch({.capacity = 2, .max_packet = 64});
-  auto sender = std::async(std::launch::async, [&] { return send_packets(ch, 0, {24, 24, 24, 24}); });
+  auto sender = std::async(std::launch::async, [&] { return put_packets(ch, 0, {24, 24, 24, 24}); });
   while (ch.size() < 2) std::this_thread::yield();
   std::this_thread::sleep_for(10ms);
   ch.close();
@@ -188,7 +177,7 @@ TEST(Channel, RandomTrafficWithARacingCloseLosesNothingAccepted) {
       while (!closed && seq < total) {
         std::vector<std::size_t> lengths(1 + r() % 40);
         for (auto& l : lengths) l = kMinTestPacket + r() % (512 - kMinTestPacket + 1);
-        auto res = send_packets(ch, seq, lengths, r() % 4);
+        auto res = put_packets(ch, seq, lengths, r() % 4);
         seq += static_cast<std::uint32_t>(res.count);
         if (res.error) {
           closed = true;

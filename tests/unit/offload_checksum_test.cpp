@@ -6,22 +6,10 @@
 #include <random>
 #include <vector>
 
+#include "byte_vectors.hpp"
 #include "tuntap/checksum.hpp"
 
 using namespace tuntap;
-
-namespace {
-
-std::uint16_t reference(std::span<const std::byte> d) {
-  std::uint64_t sum = 0;
-  for (std::size_t i = 0; i + 1 < d.size(); i += 2)
-    sum += (std::to_integer<std::uint64_t>(d[i]) << 8) | std::to_integer<std::uint64_t>(d[i + 1]);
-  if (d.size() & 1) sum += std::to_integer<std::uint64_t>(d.back()) << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
-}
-
-}  // namespace
 
 TEST(OffloadChecksum, WidePathAtEveryAlignmentAndTail) {
   std::mt19937 rng(99);
@@ -32,7 +20,7 @@ TEST(OffloadChecksum, WidePathAtEveryAlignmentAndTail) {
   for (std::size_t len : lengths) {
     for (std::size_t align = 0; align < 64; align += 7) {
       const std::span<const std::byte> d(buf.data() + align, len);
-      ASSERT_EQ(internet_checksum(d), reference(d)) << "len " << len << " align " << align;
+      ASSERT_EQ(internet_checksum(d), test::reference_checksum(d)) << "len " << len << " align " << align;
     }
   }
 }
@@ -40,7 +28,7 @@ TEST(OffloadChecksum, WidePathAtEveryAlignmentAndTail) {
 TEST(OffloadChecksum, AllOnesDoNotOverflowTheLanes) {
   // The worst case for carries: every word 0xffff, over a megabyte.
   std::vector<std::byte> d((1u << 20) + 3, std::byte{0xff});
-  EXPECT_EQ(internet_checksum(d), reference(d));
+  EXPECT_EQ(internet_checksum(d), test::reference_checksum(d));
 }
 
 TEST(OffloadChecksum, ChunkedSumsEqualTheWhole) {
@@ -52,7 +40,7 @@ TEST(OffloadChecksum, ChunkedSumsEqualTheWhole) {
     if (a > b) std::swap(a, b);
     Checksum c;
     c.add(std::span(d).first(a)).add(std::span(d).subspan(a, b - a)).add(std::span(d).subspan(b));
-    ASSERT_EQ(c.finish(), reference(d)) << a << " " << b;
+    ASSERT_EQ(c.finish(), test::reference_checksum(d)) << a << " " << b;
   }
 }
 
@@ -82,7 +70,7 @@ TEST(OffloadChecksum, ShortTailsOfEveryLength) {
     for (int round = 0; round < 20; ++round) {
       std::vector<std::byte> d(len);
       for (auto& b : d) b = static_cast<std::byte>(rng());
-      ASSERT_EQ(internet_checksum(d), reference(d)) << len;
+      ASSERT_EQ(internet_checksum(d), test::reference_checksum(d)) << len;
     }
   }
 }

@@ -211,18 +211,35 @@ Batch two_udp_flows(std::size_t n) {
   return batch;
 }
 
+// Copies of the batch's packets as they are now.
+std::vector<Bytes> packets_of(const Batch& batch) {
+  std::vector<Bytes> out;
+  for (std::size_t i = 0; i < batch.storage.size(); ++i)
+    out.emplace_back(batch.packet(i).begin(), batch.packet(i).end());
+  return out;
+}
+
+bool same(std::span<const std::byte> a, const Bytes& b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+
+// A coalescing writer over a scripted sink.
+struct WriteCase {
+  explicit WriteCase(offload::CoalescingWriterOptions options = {}) : writer(options) {}
+  IoResult write(Batch& batch) { return writer.write(sink, batch.bufs(), batch.headroom); }
+  ScriptedSink sink;
+  offload::CoalescingWriter writer;
+};
+
 TEST(CoalescingWriter, MergesAFlowIntoOneUnitAndCountsIt) {
   auto batch = tcp_flow(4);
-  ScriptedSink sink;
-  offload::CoalescingWriter writer({});
-  auto r = writer.write(sink, batch.bufs(), 10);
+  WriteCase c;
+  auto r = c.write(batch);
   EXPECT_FALSE(r.error);
   EXPECT_EQ(r.count, 4u);
-  ASSERT_EQ(sink.units.size(), 1u);
-  auto unit = offload::unframe(sink.units[0]);
+  ASSERT_EQ(c.sink.units.size(), 1u);
+  auto unit = offload::unframe(c.sink.units[0]);
   ASSERT_TRUE(unit);
   EXPECT_TRUE(unit->hdr.is_gso());
-  auto s = writer.stats();
+  auto s = c.writer.stats();
   EXPECT_EQ(s.writes, 1u);
   EXPECT_EQ(s.packets, 4u);
   EXPECT_EQ(s.coalesced_writes, 1u);
@@ -230,65 +247,59 @@ TEST(CoalescingWriter, MergesAFlowIntoOneUnitAndCountsIt) {
 
 TEST(CoalescingWriter, AFailureReportsThePrefixOnTheWireAndGivesThePacketsBack) {
   auto batch = two_udp_flows(6);
-  std::vector<Bytes> before;
-  for (std::size_t i = 0; i < 6; ++i) before.emplace_back(batch.packet(i).begin(), batch.packet(i).end());
-  ScriptedSink sink;
-  sink.fail_at = 1;  // the first flow's unit goes out, the second's does not
-  sink.failure = errc::not_ready;
-  offload::CoalescingWriter writer({});
-  auto r = writer.write(sink, batch.bufs(), 10);
+  auto before = packets_of(batch);
+  WriteCase c;
+  c.sink.fail_at = 1;  // the first flow's unit goes out, the second's does not
+  c.sink.failure = errc::not_ready;
+  auto r = c.write(batch);
   EXPECT_EQ(r.error, errc::not_ready);
-  EXPECT_EQ(sink.units.size(), 1u);
+  EXPECT_EQ(c.sink.units.size(), 1u);
   EXPECT_EQ(r.count, 1u) << "packet 1 (second flow) is not out, though packets 2 and 4 are";
   for (std::size_t i = 1; i < 6; i += 2) {
     auto now = batch.packet(i);
-    EXPECT_TRUE(std::equal(now.begin(), now.end(), before[i].begin(), before[i].end())) << "packet " << i;
+    EXPECT_TRUE(same(now, before[i])) << "packet " << i;
   }
 }
 
 TEST(CoalescingWriter, AnAllOrNoneSinkNeverDeliversAPacketTheCountLeavesOut) {
   auto batch = two_udp_flows(6);
-  ScriptedSink sink;
-  sink.all_or_none = true;
-  sink.fail_at = 1;
-  sink.failure = errc::closed;
-  offload::CoalescingWriter writer({});
-  auto r = writer.write(sink, batch.bufs(), 10);
+  WriteCase c;
+  c.sink.all_or_none = true;
+  c.sink.fail_at = 1;
+  c.sink.failure = errc::closed;
+  auto r = c.write(batch);
   EXPECT_EQ(r.error, errc::closed);
   EXPECT_EQ(r.count, 0u);
-  EXPECT_TRUE(sink.units.empty());
+  EXPECT_TRUE(c.sink.units.empty());
 }
 
 TEST(CoalescingWriter, ARefusedMergedWriteTurnsThatCoalescingOffAndSendsPacketByPacket) {
   auto batch = tcp_flow(5);
-  std::vector<Bytes> before;
-  for (std::size_t i = 0; i < 5; ++i) before.emplace_back(batch.packet(i).begin(), batch.packet(i).end());
-  ScriptedSink sink;
-  offload::CoalescingWriter writer({});
-  writer.fail_next_merged_writes(1);
-  auto r = writer.write(sink, batch.bufs(), 10);
+  auto before = packets_of(batch);
+  WriteCase c;
+  c.writer.fail_next_merged_writes(1);
+  auto r = c.write(batch);
   EXPECT_FALSE(r.error);
   EXPECT_EQ(r.count, 5u);
-  ASSERT_EQ(sink.units.size(), 5u);
+  ASSERT_EQ(c.sink.units.size(), 5u);
   for (std::size_t i = 0; i < 5; ++i) {
-    auto unit = offload::unframe(sink.units[i]);
+    auto unit = offload::unframe(c.sink.units[i]);
     ASSERT_TRUE(unit);
     EXPECT_FALSE(unit->hdr.is_gso());
-    EXPECT_TRUE(std::equal(unit->packet.begin(), unit->packet.end(), before[i].begin(), before[i].end()));
+    EXPECT_TRUE(same(unit->packet, before[i]));
   }
-  EXPECT_FALSE(writer.tcp_enabled());
-  EXPECT_TRUE(writer.udp_enabled());
-  EXPECT_EQ(writer.stats().fallbacks, 1u);
+  EXPECT_FALSE(c.writer.tcp_enabled());
+  EXPECT_TRUE(c.writer.udp_enabled());
+  EXPECT_EQ(c.writer.stats().fallbacks, 1u);
 }
 
 TEST(CoalescingWriter, RestoresAfterASuccessfulWriteWhenAskedTo) {
   auto batch = tcp_flow(3);
-  auto before = Bytes(batch.packet(0).begin(), batch.packet(0).end());
-  ScriptedSink sink;
-  offload::CoalescingWriter writer({.restore_after_write = true});
-  ASSERT_EQ(writer.write(sink, batch.bufs(), 10).count, 3u);
+  auto before = packets_of(batch);
+  WriteCase c({.restore_after_write = true});
+  ASSERT_EQ(c.write(batch).count, 3u);
   auto now = batch.packet(0);
-  EXPECT_TRUE(std::equal(now.begin(), now.end(), before.begin(), before.end()));
+  EXPECT_TRUE(same(now, before[0]));
 }
 
 TEST(CoalescingWriter, UnitsPassSuperPacketsWholeAndMergeTheRunsOfPlainPacketsBetween) {
@@ -301,16 +312,15 @@ TEST(CoalescingWriter, UnitsPassSuperPacketsWholeAndMergeTheRunsOfPlainPacketsBe
   units.add(super);
   units.add(frame({}, flow.packet(2)));
   units.add(frame({}, flow.packet(3)));
-  ScriptedSink sink;
-  offload::CoalescingWriter writer({});
-  auto r = writer.write_units(sink, units.bufs(), 0);
+  WriteCase c;
+  auto r = c.writer.write_units(c.sink, units.bufs(), 0);
   EXPECT_FALSE(r.error);
   EXPECT_EQ(r.count, 5u);
-  ASSERT_EQ(sink.units.size(), 3u);
-  EXPECT_TRUE(offload::is_super_packet(sink.units[0]));
-  EXPECT_EQ(sink.units[1], super) << "a super-packet goes out as it came, in its place";
-  EXPECT_TRUE(offload::is_super_packet(sink.units[2]));
-  EXPECT_EQ(writer.stats().coalesced_writes, 2u);
+  ASSERT_EQ(c.sink.units.size(), 3u);
+  EXPECT_TRUE(offload::is_super_packet(c.sink.units[0]));
+  EXPECT_EQ(c.sink.units[1], super) << "a super-packet goes out as it came, in its place";
+  EXPECT_TRUE(offload::is_super_packet(c.sink.units[2]));
+  EXPECT_EQ(c.writer.stats().coalesced_writes, 2u);
 }
 
 TEST(FramedUnit, TellsSuperPacketsFromPlainOnesAndRefusesShortUnits) {

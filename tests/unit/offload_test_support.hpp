@@ -8,6 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "byte_vectors.hpp"
+
 namespace tuntap::test {
 
 inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20, kEce = 0x40,
@@ -54,15 +56,6 @@ inline Spec v6_spec() {
   s.src = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   s.dst = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
   return s;
-}
-
-// The textbook checksum: 16-bit big-endian words, end-around carry.
-inline std::uint32_t ref_sum(std::span<const std::byte> d, std::uint32_t sum = 0) {
-  for (std::size_t i = 0; i + 1 < d.size(); i += 2)
-    sum += (std::to_integer<std::uint32_t>(d[i]) << 8) | std::to_integer<std::uint32_t>(d[i + 1]);
-  if (d.size() & 1) sum += std::to_integer<std::uint32_t>(d.back()) << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return sum;
 }
 
 inline void put16(std::vector<std::byte>& v, std::size_t at, std::uint16_t x) {

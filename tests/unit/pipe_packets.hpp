@@ -12,6 +12,7 @@
 #include <random>
 #include <span>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "tuntap/tun.hpp"
@@ -106,6 +107,16 @@ struct OutBatch {
     return std::span<const std::span<std::byte>>(spans).subspan(i);
   }
 };
+
+// Hands packets first_seq.. with the given lengths to `end` in one call: a Tun's write, or the
+// send of anything else shaped like it (a Channel).
+template <class End>
+IoResult put_packets(End& end, std::uint32_t first_seq, const std::vector<std::size_t>& lengths,
+                     std::size_t offset = 0) {
+  OutBatch out(first_seq, lengths, offset);
+  if constexpr (std::is_base_of_v<Tun, End>) return end.write(out.bufs(), offset);
+  else return end.send(out.bufs(), offset);
+}
 
 // Writes packets first..first+count-1 in random batches (1..max_batch packets of
 // kMinTestPacket..max_len bytes); returns how many were accepted before an error stopped it.

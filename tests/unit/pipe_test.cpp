@@ -13,24 +13,14 @@ using namespace tuntap;
 using namespace tuntap::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-IoResult write_packets(Tun& end, std::uint32_t first_seq, const std::vector<std::size_t>& lengths,
-                       std::size_t offset = 0) {
-  OutBatch out(first_seq, lengths, offset);
-  return end.write(out.bufs(), offset);
-}
-
-}  // namespace
-
 TEST(Pipe, WhatOneEndWritesTheOtherReadsBothWays) {
   auto [a, b] = make_pipe({.batch_size = 8, .mtu = 1500});
   EXPECT_EQ(a->name(), "pipe-a");
   EXPECT_EQ(b->name(), "pipe-b");
   EXPECT_EQ(a->mtu(), 1500u);
   EXPECT_EQ(a->batch_size(), 8u);
-  ASSERT_TRUE(write_packets(*a, 100, {60, 1500}));
-  ASSERT_TRUE(write_packets(*b, 200, {24}));
+  ASSERT_TRUE(put_packets(*a, 100, {60, 1500}));
+  ASSERT_TRUE(put_packets(*b, 200, {24}));
   TestBatch in(8, 1500);
   auto got = b->read(in.bufs(), in.sizes, 0);
   ASSERT_EQ(got.count, 2u);
@@ -45,7 +35,7 @@ TEST(Pipe, WhatOneEndWritesTheOtherReadsBothWays) {
 
 TEST(Pipe, ReadReturnsAtMostOneBatch) {
   auto [a, b] = make_pipe({.batch_size = 3});
-  ASSERT_TRUE(write_packets(*a, 0, std::vector<std::size_t>(7, 40)));
+  ASSERT_TRUE(put_packets(*a, 0, std::vector<std::size_t>(7, 40)));
   EXPECT_EQ(b->queued_in(), 7u);
   EXPECT_EQ(a->queued_out(), 7u);
   TestBatch in(16, 100);
@@ -57,7 +47,7 @@ TEST(Pipe, ReadReturnsAtMostOneBatch) {
 
 TEST(Pipe, WriteRejectsPacketsOverTheMtu) {
   auto [a, b] = make_pipe({.mtu = 576});
-  auto res = write_packets(*a, 0, {576, 577, 100});
+  auto res = put_packets(*a, 0, {576, 577, 100});
   EXPECT_EQ(res.count, 1u);
   EXPECT_EQ(res.error, errc::jumbo_packet);
   EXPECT_EQ(b->queued_in(), 1u);
@@ -65,7 +55,7 @@ TEST(Pipe, WriteRejectsPacketsOverTheMtu) {
 
 TEST(Pipe, ReadIntoASmallBufferIsJumboAndKeepsTheHeadOfThePacket) {
   auto [a, b] = make_pipe({.mtu = 1500});
-  ASSERT_TRUE(write_packets(*a, 5, {1000, 30}));
+  ASSERT_TRUE(put_packets(*a, 5, {1000, 30}));
   TestBatch in(2, 500);
   auto got = b->read(in.bufs(), in.sizes, 0);
   EXPECT_EQ(got.count, 0u);
@@ -83,7 +73,7 @@ TEST(Pipe, EnforcesMinimumOffsetsAndScribblesOverTheHeadroom) {
   auto [a, b] = make_pipe({.min_read_offset = 10, .min_write_offset = 12});
   EXPECT_EQ(a->min_read_offset(), 10u);
   EXPECT_EQ(a->min_write_offset(), 12u);
-  EXPECT_EQ(write_packets(*a, 0, {40}, 11).error, errc::invalid_argument);
+  EXPECT_EQ(put_packets(*a, 0, {40}, 11).error, errc::invalid_argument);
   OutBatch out(0, {40}, 16);
   std::fill(out.storage[0].begin(), out.storage[0].begin() + 16, std::byte{0});
   ASSERT_TRUE(a->write(out.bufs(), 16));
@@ -103,12 +93,12 @@ TEST(Pipe, EnforcesMinimumOffsetsAndScribblesOverTheHeadroom) {
 
 TEST(Pipe, CloseOfEitherEndClosesBothDirectionsAfterDraining) {
   auto [a, b] = make_pipe();
-  ASSERT_TRUE(write_packets(*a, 0, {30, 31}));
-  ASSERT_TRUE(write_packets(*b, 10, {32}));
+  ASSERT_TRUE(put_packets(*a, 0, {30, 31}));
+  ASSERT_TRUE(put_packets(*b, 10, {32}));
   b->close();
   EXPECT_TRUE(a->closed());
-  EXPECT_EQ(write_packets(*a, 2, {30}).error, errc::closed);
-  EXPECT_EQ(write_packets(*b, 11, {30}).error, errc::closed);
+  EXPECT_EQ(put_packets(*a, 2, {30}).error, errc::closed);
+  EXPECT_EQ(put_packets(*b, 11, {30}).error, errc::closed);
   TestBatch in(8, 100);
   // Each end still reads what was written to it before the close, once.
   auto got = b->read(in.bufs(), in.sizes, 0);
@@ -146,19 +136,19 @@ TEST(Pipe, CloseFromAnyThreadWakesBlockedReadersOnBothEnds) {
 
 TEST(Pipe, DestroyingAnEndClosesThePipe) {
   auto ends = make_pipe();
-  ASSERT_TRUE(write_packets(*ends.a, 0, {30}));
+  ASSERT_TRUE(put_packets(*ends.a, 0, {30}));
   ends.a.reset();
   TestBatch in(4, 100);
   EXPECT_EQ(ends.b->read(in.bufs(), in.sizes, 0).count, 1u);
   EXPECT_EQ(ends.b->read(in.bufs(), in.sizes, 0).error, errc::closed);
-  EXPECT_EQ(write_packets(*ends.b, 0, {30}).error, errc::closed);
+  EXPECT_EQ(put_packets(*ends.b, 0, {30}).error, errc::closed);
 }
 
 TEST(Pipe, NonBlockingEndsSayNotReady) {
   auto [a, b] = make_pipe({.capacity = 2, .non_blocking = true});
   TestBatch in(4, 100);
   EXPECT_EQ(b->read(in.bufs(), in.sizes, 0).error, errc::not_ready);
-  auto res = write_packets(*a, 0, {30, 30, 30});
+  auto res = put_packets(*a, 0, {30, 30, 30});
   EXPECT_EQ(res.count, 2u);
   EXPECT_EQ(res.error, errc::not_ready);
   b->set_non_blocking(false);
@@ -200,7 +190,7 @@ TEST(Pipe, RandomBatchesBothWaysArriveCompleteAndInOrder) {
     while (seq < kPackets) {
       std::vector<std::size_t> lengths(std::min<std::uint32_t>(1 + below(r, 50), kPackets - seq));
       for (auto& l : lengths) l = kMinTestPacket + r() % (1400 - kMinTestPacket + 1);
-      auto res = write_packets(end, seq, lengths, r() % 16);
+      auto res = put_packets(end, seq, lengths, r() % 16);
       ASSERT_TRUE(res) << res.error.message();
       seq += static_cast<std::uint32_t>(res.count);
     }
