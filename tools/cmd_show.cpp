@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "json_text.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/ipv6_sysctl.hpp"
 #include "tuntap/netlink.hpp"
@@ -151,25 +152,9 @@ void print_text(const Shown& s) {
   for (const auto& a : s.addresses) fmt::print("    {}\n", address_text(a));
 }
 
-// JSON text of a string: quotes, backslashes and control characters escaped.
-std::string quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string quote_all(const std::vector<std::string>& words) {
   std::string out = "[";
-  for (const auto& w : words) out += (out.size() > 1 ? "," : "") + quote(w);
+  for (const auto& w : words) out += (out.size() > 1 ? "," : "") + json_quote(w);
   return out + "]";
 }
 
@@ -180,7 +165,7 @@ std::string json(const Shown& s) {
   const auto& t = *l.tun;
   std::string out = "{";
   out += fmt::format(R"("name":{},"ifindex":{},"type":"{}","flags":{},"up":{},"running":{},"mtu":{},"min_mtu":{},)",
-                     quote(l.name), l.index, t.mode == Mode::tap ? "tap" : "tun", quote_all(flag_names(l)),
+                     json_quote(l.name), l.index, t.mode == Mode::tap ? "tap" : "tun", quote_all(flag_names(l)),
                      boolean(l.up()), boolean(l.running()), l.mtu, l.min_mtu);
   out += fmt::format(R"("max_mtu":{},"txqueuelen":{},"persist":{},"multi_queue":{},"vnet_hdr":{},"pi":{},)", l.max_mtu,
                      l.txqueuelen, boolean(t.persist), boolean(t.multi_queue), boolean(t.vnet_hdr),
@@ -190,7 +175,7 @@ std::string json(const Shown& s) {
   if (l.hardware_address.size() == 6) {
     std::error_code ec;
     auto mac = MacAddress::from_bytes(std::as_bytes(std::span(l.hardware_address)), ec);
-    if (!ec) out += fmt::format(R"("address":{},)", quote(mac.to_string()));
+    if (!ec) out += fmt::format(R"("address":{},)", json_quote(mac.to_string()));
   }
   if (s.offloads) {
     const auto& o = *s.offloads;
@@ -214,9 +199,9 @@ std::string json(const Shown& s) {
     out += first ? "" : ",";
     first = false;
     out += fmt::format(R"({{"family":"{}","local":{},"prefixlen":{},"scope":{})",
-                       a.prefix.family() == Family::v4 ? "inet" : "inet6", quote(a.prefix.address().to_string()),
-                       a.prefix.length(), quote(scope_name(a.scope)));
-    if (a.peer) out += fmt::format(R"(,"peer":{})", quote(a.peer->to_string()));
+                       a.prefix.family() == Family::v4 ? "inet" : "inet6", json_quote(a.prefix.address().to_string()),
+                       a.prefix.length(), json_quote(scope_name(a.scope)));
+    if (a.peer) out += fmt::format(R"(,"peer":{})", json_quote(a.peer->to_string()));
     out += "}";
   }
   return out + "]}";

@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "json_text.hpp"
 #include "tuntap/ethernet.hpp"
 #include "tuntap/packet.hpp"
 
@@ -71,23 +72,10 @@ IpFields parse_ip(std::span<const std::byte> packet) {
   return f;
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 void append_ip_json(std::string& out, std::span<const std::byte> packet) {
   auto f = parse_ip(packet);
   if (!f.ip.valid()) {
-    out += fmt::format(R"("error":"{}")", json_escape(f.error.message()));
+    out += fmt::format(R"("error":{})", json_quote(f.error.message()));
     return;
   }
   out += fmt::format(R"("version":{},"length":{},"protocol":"{}","src":"{}","dst":"{}")", f.ip.version(),
@@ -96,10 +84,10 @@ void append_ip_json(std::string& out, std::span<const std::byte> packet) {
   if (f.sport >= 0) out += fmt::format(R"(,"sport":{},"dport":{})", f.sport, f.dport);
   if (!f.tcp_flags.empty()) out += fmt::format(R"(,"tcp_flags":"{}")", f.tcp_flags);
   if (f.icmp_type >= 0)
-    out += fmt::format(R"(,"icmp_type":{},"icmp_code":{},"icmp":"{}")", f.icmp_type, f.icmp_code,
-                       json_escape(f.icmp_name));
+    out += fmt::format(R"(,"icmp_type":{},"icmp_code":{},"icmp":{})", f.icmp_type, f.icmp_code,
+                       json_quote(f.icmp_name));
   if (f.ip.is_fragment()) out += R"(,"fragment":true)";
-  if (f.error) out += fmt::format(R"(,"error":"{}")", json_escape(f.error.message()));
+  if (f.error) out += fmt::format(R"(,"error":{})", json_quote(f.error.message()));
 }
 
 }  // namespace
@@ -143,7 +131,7 @@ std::string format_json(std::span<const std::byte> packet, std::chrono::system_c
   if (options.mode == Mode::tap) {
     std::error_code ec;
     auto eth = EthernetView::parse(packet, ec);
-    if (!eth.valid()) return out + fmt::format(R"("error":"{}"}})", json_escape(ec.message()));
+    if (!eth.valid()) return out + fmt::format(R"("error":{}}})", json_quote(ec.message()));
     out += fmt::format(R"("eth_src":"{}","eth_dst":"{}","ethertype":{},)", eth.src().to_string(), eth.dst().to_string(),
                        eth.ether_type());
     if (eth.vlan_count() > 0) out += fmt::format(R"("vlan":{},)", eth.vlan(0).vid());
