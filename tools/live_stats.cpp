@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "json_text.hpp"
+
 namespace tuntap::cli {
 
 LiveStats::LiveStats(std::FILE* out, bool json, bool force_text)
@@ -12,6 +14,19 @@ LiveStats::LiveStats(std::FILE* out, bool json, bool force_text)
 
 void LiveStats::add(std::string label, std::function<Totals()> read) {
   sources_.push_back({std::move(label), std::move(read), {}});
+}
+
+std::string json_key(std::string_view label) {
+  std::string key;
+  for (std::size_t i = 0; i < label.size(); ++i) {
+    if (label.substr(i, 2) == "->") {
+      key += "_to_";
+      ++i;
+    } else {
+      key += label[i] == '-' ? '_' : label[i];
+    }
+  }
+  return json_quote(key);
 }
 
 std::string human_rate(double bps) {
@@ -31,8 +46,8 @@ void LiveStats::tick() {
     double pps = static_cast<double>(t.packets - s.last.packets) / dt;
     double bps = static_cast<double>(t.bytes - s.last.bytes) * 8 / dt;
     if (json_) {
-      line += fmt::format(R"(,"{}":{{"pps":{:.0f},"bps":{:.0f},"packets":{},"bytes":{},"drops":{},"errors":{}}})",
-                          s.label, pps, bps, t.packets, t.bytes, t.drops, t.errors);
+      line += fmt::format(R"(,{}:{{"pps":{:.0f},"bps":{:.0f},"packets":{},"bytes":{},"drops":{},"errors":{}}})",
+                          json_key(s.label), pps, bps, t.packets, t.bytes, t.drops, t.errors);
     } else {
       if (!line.empty()) line += " | ";
       line += fmt::format("{} {} {:.1f} kpps", s.label, human_rate(bps), pps / 1e3);
@@ -41,7 +56,7 @@ void LiveStats::tick() {
     }
     s.last = t;
   }
-  if (note_) line += json_ ? fmt::format(R"(,"note":"{}")", note_()) : " | " + note_();
+  if (note_) line += json_ ? R"(,"note":)" + json_quote(note_()) : " | " + note_();
   if (json_) line += "}";
   if (lines_) {
     fmt::print(out_, "{}\n", line);
@@ -56,12 +71,13 @@ void LiveStats::summary() {
   for (auto& s : sources_) {
     Totals t = s.read();
     if (json_)
-      line += fmt::format(R"(,"{}":{{"packets":{},"bytes":{},"drops":{},"errors":{}}})", s.label, t.packets, t.bytes,
-                          t.drops, t.errors);
+      line += fmt::format(R"(,{}:{{"packets":{},"bytes":{},"drops":{},"errors":{}}})", json_key(s.label), t.packets,
+                          t.bytes, t.drops, t.errors);
     else
       line += fmt::format(" {} {} packets, {} bytes, {} drops, {} errors, avg {};", s.label, t.packets, t.bytes,
                           t.drops, t.errors, human_rate(secs > 0 ? static_cast<double>(t.bytes) * 8 / secs : 0));
   }
+  if (json_) line += "}";
   fmt::print(out_, "{}\n", line);
   std::fflush(out_);
 }

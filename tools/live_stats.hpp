@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tuntap::cli {
@@ -20,7 +21,9 @@ struct Totals {
 class LiveStats {
  public:
   // Lines go to `out`: text when json is false (only if `out` is a terminal, unless forced), one
-  // JSON object per line when json is true.
+  // JSON object per line when json is true. In JSON every key is snake_case: a source's label
+  // becomes its key with "->" spelt "_to_" and '-' spelt '_' ("to-peer" -> "to_peer", "tt0->tt1" ->
+  // "tt0_to_tt1"), so a tick and a summary name a source the same way and a program can read both.
   LiveStats(std::FILE* out, bool json, bool force_text = false);
 
   void add(std::string label, std::function<Totals()> read);
@@ -45,5 +48,7 @@ class LiveStats {
 };
 
 std::string human_rate(double bits_per_second);
+// The JSON key (quoted) a LiveStats label is printed under: see LiveStats.
+std::string json_key(std::string_view label);
 
 }  // namespace tuntap::cli

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <sstream>
 #include <thread>
@@ -126,6 +127,39 @@ TEST_F(CliTest, BridgeJoinsTwoNamespacesAndStopsOnSigterm) {
   EXPECT_NE(r.output.find(R"("summary":true)"), std::string::npos) << r.output;
   EXPECT_NE(sh("ip -n " + h1.name() + " link show br1").status, 0) << "devices disappear with the bridge";
   EXPECT_NE(sh("ip -n " + h2.name() + " link show br2").status, 0);
+}
+
+// Every line `bridge --json` prints on stdout (rate lines, then the summary) is JSON that Python's
+// strict reader accepts; stderr (the start-up line) is kept out of stdout.
+TEST_F(CliTest, BridgeJsonPrintsOnlyJsonLines) {
+  tuntap::test::NamedNetns h1("cli-j1"), h2("cli-j2");
+  tuntap::test::Process bridge("sh -c 'exec " + cli + " bridge " + h1.name() + "/js-1 " + h2.name() +
+                               "/js-2 --addr-a 10.4.0.1/24 --addr-b 10.4.0.2/24 --json 2>/dev/null'");
+  ASSERT_TRUE(wait_for_link("js-2", "ip -n " + h2.name()));
+  auto ping = sh(h1.exec("ping -c 6 -i 0.4 -W 2 10.4.0.2"));  // traffic for ~2 s: two rate lines
+  EXPECT_EQ(ping.status, 0) << ping.output;
+  bridge.signal(SIGINT);
+  auto r = bridge.wait(5000);
+  ASSERT_EQ(r.status, 0) << r.output;
+
+  std::vector<std::string> lines;
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_GE(lines.size(), 2u) << "rate lines and the summary:\n" << r.output;
+  auto path = "/tmp/tuntap-bridge-json-" + std::to_string(::getpid()) + ".jsonl";
+  for (const auto& line : lines) {
+    { std::ofstream(path) << line << "\n"; }
+    auto check = sh("python3 -m json.tool " + path);
+    EXPECT_EQ(check.status, 0) << line << "\n" << check.output;
+  }
+  ::unlink(path.c_str());
+  // The summary comes last and names each direction as the rate lines do, in snake_case.
+  for (const auto& line : lines) {
+    EXPECT_NE(line.find(R"("js_1_to_js_2":{)"), std::string::npos) << line;
+    EXPECT_EQ(line.find("->"), std::string::npos) << line;
+  }
+  EXPECT_EQ(lines.back().rfind(R"({"summary":true,)", 0), 0u) << lines.back();
+  EXPECT_NE(lines.front().find(R"("t":)"), std::string::npos) << lines.front();
 }
 
 TEST_F(CliTest, BridgeCpusPinsTheForwardingThreadsAndRefusesAMissingCpu) {
@@ -292,5 +326,5 @@ TEST_F(CliTest, BridgeWithTwoQueuesAttachesBothAndForwards) {
   bridge.signal(SIGINT);
   auto r = bridge.wait(5000);
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find(R"("m1->m2":{"packets":)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(R"("m1_to_m2":{"packets":)"), std::string::npos) << r.output;
 }

@@ -48,6 +48,7 @@ class Json {
   }
   bool has(std::string_view key) const { return !(*this)[key].is_null(); }
   const std::vector<Json>& items() const { return expect(Type::array).items_; }
+  const std::vector<std::pair<std::string, Json>>& members() const { return expect(Type::object).members_; }
   // True when the array holds the string.
   bool contains(std::string_view text) const {
     if (type_ != Type::array) return false;
