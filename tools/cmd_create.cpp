@@ -80,12 +80,13 @@ DeviceConfig plan(const CreateOptions& o, const NetConfOptions::Plan& net) {
   check_switch("--ipv6", o.ipv6);
   check_switch("--ipv6-forwarding", o.ipv6_forwarding);
   check_switch("--slaac", o.slaac);
-  // The bounds every TUN/TAP device has (the kernel's tun driver: 68 to 65535 less the link-layer
-  // header), so an impossible MTU never creates a device; apply() checks the device's own bounds.
-  std::uint32_t max_mtu = o.tap ? 65535 - 14 : 65535;
-  if (net.mtu && (*net.mtu < 68 || *net.mtu > max_mtu)) {
+  // The parse already refused an MTU outside a TUN's range (NetConfOptions); a TAP's upper bound is
+  // lower by its Ethernet header, and is checked here so an impossible MTU never creates a device.
+  // apply() checks the device's own bounds.
+  constexpr std::uint32_t kTapMaxMtu = kTunMaxMtu - 14;
+  if (o.tap && net.mtu && *net.mtu > kTapMaxMtu) {
     throw Error(errc::invalid_argument, "--mtu " + std::to_string(*net.mtu),
-                std::string(o.tap ? "a TAP" : "a TUN") + " device accepts 68 to " + std::to_string(max_mtu));
+                "a TAP device accepts " + std::to_string(kTunMinMtu) + " to " + std::to_string(kTapMaxMtu));
   }
   netlink::check_ifname(o.name);  // a pattern (tun%d) passes here; Device::open checks its %d
   if (o.ipv6 == "off" && net.has_ipv6()) {

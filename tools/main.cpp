@@ -14,6 +14,46 @@ std::vector<CommandSpec>& registry() {
 }
 }  // namespace tuntap::cli
 
+namespace {
+
+// The exit status, the same for every subcommand, so scripts can tell a typo from a failure.
+constexpr int kExitRuntimeError = 1;  // the command was understood but could not be done
+constexpr int kExitUsageError = 2;    // the command line was wrong: nothing was attempted
+
+// The subcommand the parse reached, if any: its name goes into the error and the --help hint.
+const CLI::App* parsed_subcommand(const CLI::App& app) {
+  auto subs = app.get_subcommands();
+  return subs.empty() ? nullptr : subs.front();
+}
+
+// CLI11's own exit codes (104-114) mean nothing to a user or a script; every parse error is a usage
+// error (2), printed in one line naming the subcommand. --help and --version exit 0.
+int usage_error(const CLI::App& app, const CLI::ParseError& e, bool no_arguments) {
+  if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+  const auto* sub = parsed_subcommand(app);
+  if (sub == nullptr) {
+    // With no subcommand parsed, a leftover word is a misspelt subcommand or option; CLI11 would
+    // only say "A subcommand is required".
+    auto rest = app.remaining();
+    if (!rest.empty()) {
+      fmt::print(stderr, "tuntap: unknown {} '{}' (see tuntap --help)\n",
+                 rest.front().starts_with('-') ? "option" : "subcommand", rest.front());
+      return kExitUsageError;
+    }
+    if (no_arguments) {
+      // Plain `tuntap`: what it can do, as `ip` does.
+      fmt::print(stderr, "{}", app.help());
+      return kExitUsageError;
+    }
+    fmt::print(stderr, "tuntap: {} (see tuntap --help)\n", e.what());
+    return kExitUsageError;
+  }
+  fmt::print(stderr, "tuntap {0}: {1} (see tuntap {0} --help)\n", sub->get_name(), e.what());
+  return kExitUsageError;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace tuntap::cli;
   CLI::App app{"tuntap: create, configure, inspect and join Linux TUN/TAP devices.\n"
@@ -21,12 +61,9 @@ int main(int argc, char** argv) {
                "tuntap"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tuntap 0.1.0");
-  app.footer("Run 'tuntap SUBCOMMAND --help' for the options of one subcommand.");
-  // Usage errors in one line, like every other error of the tool.
-  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
-    return fmt::format("tuntap{}: {} (see --help)\n", failed && failed->get_parent() ? " " + failed->get_name() : "",
-                       e.what());
-  });
+  app.footer("Run 'tuntap SUBCOMMAND --help' for the options of one subcommand.\n"
+             "Exit status: 0 success, 1 the command failed (the message says why), 2 usage error (a\n"
+             "wrong subcommand, option or value: nothing was changed).");
 
   auto& commands = registry();
   std::sort(commands.begin(), commands.end(), [](auto& a, auto& b) { return a.name < b.name; });
@@ -38,7 +75,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return usage_error(app, e, argc <= 1);
   }
   for (auto& [sub, run] : runners) {
     if (!sub->parsed()) continue;
@@ -46,8 +83,8 @@ int main(int argc, char** argv) {
       return run();
     } catch (const std::exception& e) {
       fmt::print(stderr, "tuntap {}: {}\n", sub->get_name(), e.what());
-      return 1;
+      return kExitRuntimeError;
     }
   }
-  return 2;
+  return kExitUsageError;  // require_subcommand(1) makes this unreachable
 }

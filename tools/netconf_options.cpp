@@ -58,16 +58,18 @@ void NetConfOptions::add_to(CLI::App& app) {
       ->type_name("ADDR");
   app.add_option("--route", routes, "route a prefix through the device, e.g. 10.5.0.0/16 (repeatable; needs --up)")
       ->type_name("PREFIX");
-  app.add_option("--mtu", mtu, "set the MTU (the device's bounds, IPv6 needs 1280 or more)")->type_name("N");
+  app.add_option("--mtu", mtu, "set the MTU (68 to 65535 on a TUN, 65521 on a TAP; IPv6 needs 1280 or more)")
+      ->type_name("N")
+      ->check(CLI::Range(kTunMinMtu, kTunMaxMtu));
   app.add_flag("--up", up, "bring the device up");
 }
 
-bool NetConfOptions::empty() const { return addrs.empty() && peer.empty() && routes.empty() && mtu == 0 && !up; }
+bool NetConfOptions::empty() const { return addrs.empty() && peer.empty() && routes.empty() && !mtu && !up; }
 
 NetConfOptions::Plan NetConfOptions::check() const {
   Plan plan;
   plan.up = up;
-  if (mtu != 0) plan.mtu = mtu;
+  plan.mtu = mtu;
   for (const auto& text : addrs) {
     auto p = parse_prefix("--addr", text);
     for (const auto& [seen, unused] : plan.addresses) {

@@ -22,11 +22,17 @@
 
 namespace tuntap::cli {
 
+// The MTU range of the kernel's tun driver for a TUN (a TAP's upper bound is 14 lower, for the
+// Ethernet header): --mtu is refused outside it when the command line is parsed, before any device
+// exists, so 0 is an error like 70000 rather than "leave it".
+constexpr std::uint32_t kTunMinMtu = 68;
+constexpr std::uint32_t kTunMaxMtu = 65535;
+
 struct NetConfOptions {
   std::vector<std::string> addrs;
   std::string peer;
   std::vector<std::string> routes;
-  std::uint32_t mtu = 0;  // 0: leave the MTU as it is
+  std::optional<std::uint32_t> mtu;  // not given: leave the MTU as it is
   bool up = false;
 
   // The parsed values.

@@ -110,6 +110,7 @@ TEST_F(CliCreate, BadValuesGiveOneLineAndNoDevice) {
       "--addr 10.0.0.1/24 --addr 10.0.0.1/16",
       "--mtu 67",
       "--mtu 70000",
+      "--tap --mtu 65530",
       "--mtu 1000 --addr fd00::1/64",
       "--mtu 1000 --ipv6-forwarding on",
       "--route 10.5.0.0/16",

@@ -58,7 +58,59 @@ TEST_F(CliTest, HelpIsUsefulForEverySubcommand) {
     auto help = must(cli + " " + sub + " --help");
     EXPECT_NE(help.find("Options:"), std::string::npos) << help;
   }
-  EXPECT_NE(sh(cli + " no-such-command").status, 0);
+  EXPECT_NE(top.find("Exit status: 0 success, 1 "), std::string::npos) << "the footer documents the exit status";
+}
+
+// 0 success, 1 the command failed, 2 the command line was wrong: never CLI11's own 104-114.
+TEST_F(CliTest, AnUnknownSubcommandIsAUsageErrorThatNamesIt) {
+  auto r = sh(cli + " frobnicate");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(r.output, "tuntap: unknown subcommand 'frobnicate' (see tuntap --help)\n");
+  r = sh(cli + " --frobnicate");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(r.output, "tuntap: unknown option '--frobnicate' (see tuntap --help)\n");
+}
+
+TEST_F(CliTest, NoSubcommandPrintsTheUsageAndExits2) {
+  auto r = sh(cli);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("Subcommands:"), std::string::npos) << r.output;
+  for (auto ok : {" --help", " --version", " create --help"}) EXPECT_EQ(sh(cli + ok).status, 0) << ok;
+}
+
+TEST_F(CliTest, ABadOptionOrValueIsAUsageErrorInOneLine) {
+  struct Case {
+    std::string args;
+    std::string subcommand;
+  };
+  const std::vector<Case> bad = {
+      {"create ex0 --mtu 0", "create"},
+      {"create ex0 --mtu 67", "create"},
+      {"create ex0 --mtu 70000", "create"},
+      {"create ex0 --no-such-option", "create"},
+      {"create", "create"},
+      {"dump --name ex0 --count notanumber", "dump"},
+      {"dump --name ex0 --mtu 0", "dump"},
+      {"delete", "delete"},
+      {"bridge a/ex0 b/ex1 --mtu 0", "bridge"},
+      {"tunnel --listen 5555 --peer 192.0.2.1:5555 --mtu 0", "tunnel"},
+  };
+  for (const auto& c : bad) {
+    auto r = sh(cli + " " + c.args);
+    EXPECT_EQ(r.status, 2) << c.args << ":\n" << r.output;
+    EXPECT_EQ(r.output.rfind("tuntap " + c.subcommand + ": ", 0), 0u) << r.output;
+    EXPECT_EQ(count_lines_with(r.output, "\n"), 1u) << c.args << ":\n" << r.output;
+  }
+  EXPECT_NE(sh("ip link show ex0").status, 0) << "a usage error changes nothing";
+}
+
+TEST_F(CliTest, ARuntimeFailureExits1) {
+  auto r = sh(cli + " delete no-such-dev0");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_EQ(r.output.rfind("tuntap delete: ", 0), 0u) << r.output;
+  r = sh(cli + " delete lo");  // there, but not TUN/TAP: refused at run time, not a usage error
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("not a TUN/TAP device"), std::string::npos) << r.output;
 }
 
 TEST_F(CliTest, DumpPrintsThreeEchoRequestsWithTheRightAddresses) {
