@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the library from BUILD_DIR into a temporary prefix and builds a small consumer twice:
-# through the CMake package (find_package(tuntap)) and through pkg-config.
+# through the CMake package (find_package(tuntap), which must be quiet) and through pkg-config
+# (whose --cflags must hold only the include path and -std=c++20; --libs and --static --libs link).
+# Works for a static (default) and a shared (-DBUILD_SHARED_LIBS=ON) build.
 set -euo pipefail
 build=${1:-build}
 work=$(mktemp -d)
@@ -24,10 +26,41 @@ int main() {
   return p.network().to_string() == "10.7.0.0/24" ? 0 : 1;
 }
 CPP
-cmake -S "$work/app" -B "$work/app/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake -S "$work/app" -B "$work/app/build" -DCMAKE_PREFIX_PATH="$work/prefix" >"$work/configure.log"
+# find_package(tuntap) finds its own dependencies quietly.
+if grep -E 'Checking for module|Found PkgConfig' "$work/configure.log"; then
+  echo "install check: find_package(tuntap) is not quiet about its dependencies" >&2
+  exit 1
+fi
 cmake --build "$work/app/build" >/dev/null
 "$work/app/build/consumer" >/dev/null
-g++ -std=c++20 "$work/app/main.cpp" $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs tuntap) \
-  -o "$work/app/pc"
-"$work/app/pc" >/dev/null
-echo "install check: find_package(tuntap) and pkg-config both build and run a consumer"
+pc() { PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config "$@"; }
+# Cflags: the install's include directory and the language standard, nothing a dependency brings
+# (libpcap's Cflags add D-Bus include paths, which no tuntap header needs).
+include=$(realpath "$work/prefix/include")
+cflags=$(pc --cflags tuntap)
+seen_include=0
+for flag in $cflags; do
+  case $flag in
+    -std=c++20) ;;
+    -I*) if [[ $(realpath -m "${flag#-I}") == "$include" ]]; then seen_include=1; else bad=$flag; fi ;;
+    *) bad=$flag ;;
+  esac
+  if [[ -n ${bad:-} ]]; then
+    echo "install check: pkg-config --cflags tuntap has '$bad' (all: $cflags); expected only -I$include -std=c++20" >&2
+    exit 1
+  fi
+done
+if ((!seen_include)); then
+  echo "install check: pkg-config --cflags tuntap lacks -I$include (all: $cflags)" >&2
+  exit 1
+fi
+# The consumer links with the plain flags and with --static's (which add the private ones).
+for mode in "" --static; do
+  # shellcheck disable=SC2086,SC2046 # the flags are words
+  g++ -std=c++20 "$work/app/main.cpp" $cflags $(pc $mode --libs tuntap) -o "$work/app/pc"
+  # A shared libtuntap is found in the temporary prefix (no rpath is set, as a packaged lib needs none).
+  LD_LIBRARY_PATH="$work/prefix/lib" "$work/app/pc" >/dev/null
+done
+echo "install check: find_package(tuntap) and pkg-config (cflags: the include path only; libs: plain and --static) \
+build and run a consumer"
