@@ -14,21 +14,13 @@
 using namespace std::chrono_literals;
 using tuntap::test::must;
 using tuntap::test::sh;
+using tuntap::test::wait_for_link;
 
 namespace {
 
 class CliTest : public tuntap::test::NetnsTest {};
 
 const std::string cli = TUNTAP_CLI;
-
-// Waits until `ip link show NAME` (in ns, if given) succeeds.
-bool wait_for_link(const std::string& name, const std::string& ip = "ip") {
-  for (int i = 0; i < 100; ++i) {
-    if (sh(ip + " link show " + name).status == 0) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
 
 std::size_t count_lines_with(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
@@ -266,7 +258,7 @@ TEST_F(CliTest, BridgeWritesThePacketsOnTheWireToAPcap) {
 
 TEST_F(CliTest, DumpConfiguresItsDeviceWithoutIp) {
   tuntap::test::Process dump(cli + " dump --name d3 --addr 10.0.4.1/24 --mtu 1400 --up --count 6 -q");
-  for (int i = 0; i < 100 && sh("ip link show d3 | grep -q UP").status != 0; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(wait_for_link("d3", "ip", true));
   auto link = must("ip -j link show d3");
   EXPECT_NE(link.find(R"("mtu":1400)"), std::string::npos) << link;
   EXPECT_NE(must("ip -j addr show d3").find(R"("local":"10.0.4.1","prefixlen":24)"), std::string::npos);

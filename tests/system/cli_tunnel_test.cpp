@@ -42,11 +42,7 @@ class TunnelTest : public tuntap::test::NetnsTest {
   }
 
   bool wait_up(const tuntap::test::NamedNetns& ns, const std::string& dev) {
-    for (int i = 0; i < 100; ++i) {
-      if (sh("ip -n " + ns.name() + " link show " + dev + " | grep -q UP").status == 0) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
+    return tuntap::test::wait_for_link(dev, "ip -n " + ns.name(), true);
   }
 
   tuntap::test::NamedNetns h1{"tun-h1"}, h2{"tun-h2"};
