@@ -139,6 +139,23 @@ TEST_F(TunnelTest, CarriesPingAndTcpAndDropsForeignAndGarbageDatagrams) {
   EXPECT_NE(sh("ip -n " + h1.name() + " link show tt1").status, 0) << "the device goes with the tunnel";
 }
 
+// A tunnel whose device is deleted forwards nothing: it must say so and exit 1 within a second
+// (2 s here, for a loaded machine), not idle until killed.
+TEST_F(TunnelTest, DeletingTheDeviceEndsTheTunnelWithStatus1AndSaysWhy) {
+  for (const char* offload : {"split", "off"}) {
+    SCOPED_TRACE(offload);
+    auto tunnel = start(h1, std::string("--dev tg0 --addr 10.9.1.1/24 --listen 5555 --peer 10.250.0.2:5555 --quiet "
+                                        "--offload ") +
+                                offload);
+    // Up is the last of its setup: deleted from then on, the tunnel is running or about to.
+    ASSERT_TRUE(wait_up(h1, "tg0"));
+    must("ip -n " + h1.name() + " link del tg0");
+    auto r = tunnel->wait(2000);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("tuntap tunnel: device tg0 is gone (deleted?): stopping"), std::string::npos) << r.output;
+  }
+}
+
 TEST_F(TunnelTest, BadEndpointsAreRefusedInOneLine) {
   for (auto args : {"--listen 5555 --peer 10.250.0.2", "--listen 5555 --peer host.example:5555",
                     "--listen abc --peer 10.250.0.2:5555", "--listen 5555 --peer fd00::1:5555"}) {
