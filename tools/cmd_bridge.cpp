@@ -3,7 +3,9 @@
 #include <fmt/core.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <memory>
+#include <system_error>
 #include <vector>
 
 #include "capture_flags.hpp"
@@ -98,6 +100,12 @@ class QueueLink {
   ForwarderStats a_to_b() const { return native_ ? native_->a_to_b() : pair_->a_to_b(); }
   ForwarderStats b_to_a() const { return native_ ? native_->b_to_a() : pair_->b_to_a(); }
   void stop() { native_ ? native_->stop() : pair_->stop(); }
+  // True once this pair carries nothing more: an end's device was deleted (the NativeBridge thread
+  // then ends; a Point2Point direction counts it and waits for a replacement that never comes).
+  bool ended() const {
+    if (native_) return native_->stopped();
+    return a_to_b().ends_gone + b_to_a().ends_gone != 0;
+  }
 
  private:
   std::unique_ptr<NativeBridge> native_;
@@ -151,10 +159,28 @@ int run_bridge(const BridgeOptions& o) {
   stats.add(an + "->" + bn, [&] { return sum(true); });
   stats.add(bn + "->" + an, [&] { return sum(false); });
   stats.set_note([&] { return offload_note(o.offload, *a.queues[0]); });
+  // Which end went away, in words: the device that says so (TUNGETIFF fails with device_gone).
+  auto gone_end = [&]() -> std::string {
+    for (Side* side : {&a, &b}) {
+      std::error_code ec;
+      side->queues.front()->device().flags(ec);
+      if (ec != errc::device_gone) continue;
+      std::string where = side->where.netns.empty() ? "" : " in namespace " + side->where.netns;
+      return fmt::format("device {}{}", side->queues.front()->name(), where);
+    }
+    return "a device";
+  };
+  bool gone = false;
   pollfd stop{stop_fd(), POLLIN, 0};
   while (!stop_requested()) {
     ::poll(&stop, 1, 250);
     if (!o.quiet) stats.tick();
+    // A bridge with an end gone forwards nothing: say so and fail, rather than idle until killed.
+    if (std::any_of(links.begin(), links.end(), [](auto& l) { return l->ended(); })) {
+      fmt::print(stderr, "tuntap bridge: {} is gone (deleted?): stopping\n", gone_end());
+      gone = true;
+      break;
+    }
   }
   for (auto& l : links) l->stop();
   if (!o.quiet || o.json) stats.summary();
@@ -163,7 +189,7 @@ int run_bridge(const BridgeOptions& o) {
     if (!o.quiet)
       fmt::print(stderr, "tuntap bridge: {} packets written to {}\n", writer->stats().packets, o.capture.path);
   }
-  return 0;
+  return gone ? 1 : 0;
 }
 
 Runner install(CLI::App& app) {
@@ -192,6 +218,7 @@ Runner install(CLI::App& app) {
   app.add_flag("--json", o->json, "rate lines and summary as JSON on stdout");
   o->capture.add_to(app, true);
   app.footer("Both devices are brought up and disappear when the bridge stops (Ctrl-C or SIGTERM).\n"
+             "If either device is deleted under it, the bridge says so and exits with status 1.\n"
              "Example: ip netns add h1; ip netns add h2\n"
              "         tuntap bridge h1/t1 h2/t2 --addr-a 10.0.0.1/24 --addr-b 10.0.0.2/24");
   return [o] { return run_bridge(*o); };

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <system_error>
 
 #include "command.hpp"
 #include "cpu_placement.hpp"
@@ -126,10 +127,20 @@ int run_tunnel(const TunnelOptions& o) {
     return fmt::format("dropped foreign {} malformed {}; gso {} gro {}", s.dropped_foreign, s.dropped_malformed(),
                        link->gso_active() ? "on" : "off", link->gro_active() ? "on" : "off");
   });
+  bool gone = false;
   pollfd stop{stop_fd(), POLLIN, 0};
   while (!stop_requested()) {
     ::poll(&stop, 1, 250);
     if (!o.quiet) stats.tick();
+    // A tunnel with an end gone forwards nothing: say so and fail, rather than idle until killed.
+    if (p2p.a_to_b().ends_gone + p2p.b_to_a().ends_gone != 0) {
+      std::error_code ec;
+      tun->device().flags(ec);
+      fmt::print(stderr, "tuntap tunnel: {} is gone (deleted?): stopping\n",
+                 ec == errc::device_gone ? "device " + name : std::string("an end"));
+      gone = true;
+      break;
+    }
   }
   p2p.stop();
   auto s = link->stats();
@@ -137,7 +148,7 @@ int run_tunnel(const TunnelOptions& o) {
     fmt::print("{{\"summary\":true,\"to_peer\":{},\"from_peer\":{},\"dropped_foreign\":{},\"dropped_malformed\":{}}}\n",
                p2p.a_to_b().packets, p2p.b_to_a().packets, s.dropped_foreign, s.dropped_malformed());
   else if (!o.quiet) stats.summary();
-  return 0;
+  return gone ? 1 : 0;
 }
 
 Runner install(CLI::App& app) {
@@ -158,6 +169,7 @@ Runner install(CLI::App& app) {
   app.add_flag("--quiet,-q", o->quiet, "no status lines");
   app.add_flag("--json", o->json, "status lines and summary as JSON on stdout");
   app.footer("The tunnel does not encrypt or authenticate: use it on networks you trust, or inside one.\n"
+             "If the device is deleted under it, the tunnel says so and exits with status 1.\n"
              "Example (two hosts):  tuntap tunnel --addr 10.9.0.1/24 --listen 5555 --peer 192.0.2.2:5555\n"
              "                      tuntap tunnel --addr 10.9.0.2/24 --listen 5555 --peer 192.0.2.1:5555");
   return [o] { return run_tunnel(*o); };

@@ -29,6 +29,10 @@ struct TUNTAP_API ForwarderStats {
   std::uint64_t drops = 0;
   // Calls that failed for a reason other than the end being closed or not ready.
   std::uint64_t errors = 0;
+  // Of those, the calls that failed with errc::device_gone: the end's device was deleted (ip link
+  // del). Such an end carries nothing until it is replaced, so a caller with no replacement should
+  // stop rather than idle: this counter is how it learns.
+  std::uint64_t ends_gone = 0;
 };
 
 // One thread reads batches from the source and writes them to the destination, using buffers
@@ -40,7 +44,9 @@ struct TUNTAP_API ForwarderStats {
 //  - set_source / set_destination swap an end while traffic flows and close the old one, so a
 //    call blocked on it returns; the thread then continues with the new end.
 //  - nullptr unsets an end. Without a destination the thread stops reading; without a source it
-//    waits. An end that reports errc::closed (or device_gone) is treated as unset until replaced.
+//    waits. An end that reports errc::closed (or device_gone) is treated as unset until replaced;
+//    device_gone also counts in stats().errors and stats().ends_gone, closed in neither (it is
+//    how stop() and a swap end an end's use).
 //  - Nothing already read is lost by a swap: packets in hand when the destination goes away are
 //    held and written to the next destination; if stop() comes first they count as drops. If the
 //    new destination wants more headroom (min_write_offset) than the batch was read with, held

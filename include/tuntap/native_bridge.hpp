@@ -37,12 +37,13 @@ class TUNTAP_API NativeBridge {
   // Closes both devices and joins the thread. Idempotent, any thread. The thread also ends by
   // itself when either device is closed or goes away (a bridge with one end gone carries nothing).
   void stop() noexcept;
-  // Whether the thread has ended (after stop(), or because an end went away).
+  // Whether the thread has ended (after stop(), or because an end went away: then the direction
+  // that met the deleted device counts it in ends_gone, so a caller can tell which happened).
   bool stopped() const noexcept;
 
-  // Per direction, as a Forwarder counts. A packet the destination refuses (too big, malformed) or
-  // has no room for (a full device) is dropped and counted: one thread serves both directions, so it
-  // does not wait on one of them.
+  // Per direction, as a Forwarder counts (a deleted device in errors and ends_gone). A packet the
+  // destination refuses (too big, malformed) or has no room for (a full device) is dropped and
+  // counted: one thread serves both directions, so it does not wait on one of them.
   ForwarderStats a_to_b() const noexcept;
   ForwarderStats b_to_a() const noexcept;
 

@@ -13,6 +13,11 @@ namespace tuntap {
 // Two Forwarders, A to B and B to A, sharing the ends. Swapping an end replaces it in both
 // directions before closing the old one, so neither direction mistakes the swap for the end
 // going away for good. The Forwarder rules hold for each direction (see forwarder.hpp).
+//
+// An end whose device is deleted (errc::device_gone) carries nothing more either way. The
+// direction reading it counts that in its stats' ends_gone as soon as its read fails (the other
+// direction when it next writes there): a caller that sees a_to_b().ends_gone + b_to_a().ends_gone
+// grow replaces the end (set_a, set_b) or stops.
 class TUNTAP_API Point2Point {
  public:
   // Either end may be nullptr (set it later). Starts two threads; throws tuntap::Error if it cannot.

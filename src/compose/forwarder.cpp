@@ -103,6 +103,7 @@ struct TUNTAP_LOCAL Forwarder::Impl {
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<std::uint64_t> drops{0};
   std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> ends_gone{0};
 
   std::mutex join_mutex;
   std::thread thread;
@@ -189,7 +190,8 @@ ForwarderStats Forwarder::stats() const noexcept {
   return {.packets = impl_->packets.load(std::memory_order_relaxed),
           .bytes = impl_->bytes.load(std::memory_order_relaxed),
           .drops = impl_->drops.load(std::memory_order_relaxed),
-          .errors = impl_->errors.load(std::memory_order_relaxed)};
+          .errors = impl_->errors.load(std::memory_order_relaxed),
+          .ends_gone = impl_->ends_gone.load(std::memory_order_relaxed)};
 }
 
 void Forwarder::Impl::run() noexcept {
@@ -241,7 +243,7 @@ bool Forwarder::Impl::read_batch() noexcept {
   if (!result.error) return true;
 
   if (detail::end_is_gone(result.error)) {
-    if (result.error != errc::closed) detail::bump(errors);
+    detail::count_gone(result.error, errors, ends_gone);
     source.lose();
   } else if (result.error == errc::not_ready) {
     if (result.count == 0) pause(kRetryPause);
@@ -289,7 +291,7 @@ void Forwarder::Impl::write_held() noexcept {
   if (!result.error) return;
 
   if (detail::end_is_gone(result.error)) {
-    if (result.error != errc::closed) detail::bump(errors);
+    detail::count_gone(result.error, errors, ends_gone);
     destination.lose();
   } else if (result.error == errc::not_ready || result.error == errc::exhausted) {
     pause(kRetryPause);  // the destination is full: try the same packets again

@@ -89,8 +89,10 @@ std::error_code check_name(const std::string& name, Context& ctx) {
   return {};
 }
 
-// The driver behind an interface name ("tun" for TUN/TAP), or empty if there is no such interface.
-std::string driver_of(const std::string& name) {
+// What holds an interface name, in words for a hint: the driver ethtool names ("tun" for TUN/TAP,
+// "veth"...); for an interface without driver information (ETHTOOL_GDRVINFO is optional, loopback
+// has none) the kind netlink reports, "loopback", or "non-TUN"; empty if no interface has the name.
+std::string interface_kind(const std::string& name) {
   int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) return {};
   ethtool_drvinfo info{};
@@ -104,7 +106,12 @@ std::string driver_of(const std::string& name) {
   // Built by construction, not by assigning to an empty string: GCC 12 at -O3 misreads that
   // assignment, inlined here, as an overlapping memcpy (-Werror=restrict, GCC bug 105329).
   if (answered) return std::string(info.driver, ::strnlen(info.driver, sizeof info.driver));
-  return err == ENODEV ? std::string() : std::string("?");
+  if (err == ENODEV) return {};
+  std::error_code ec;
+  auto link = netlink::link(name, ec);
+  if (!ec && !link.kind.empty()) return link.kind;
+  if (!ec && (link.flags & IFF_LOOPBACK) != 0) return "loopback";
+  return "non-TUN";
 }
 
 // Turns a TUNSETIFF failure into the error that says what the caller must do.
@@ -116,12 +123,12 @@ std::error_code explain_setiff(int err, const DeviceConfig& cfg, Context& ctx) {
       ctx.hint = cfg.exclusive ? "a device of that name exists" : "the device is in use by another process";
       return errc::busy;
     case EINVAL: {
-      auto driver = cfg.name.empty() || cfg.name.find('%') != std::string::npos ? "" : driver_of(cfg.name);
-      if (!driver.empty() && driver != "tun") {
-        ctx.hint = "the name is taken by a " + driver + " interface, not a TUN/TAP device";
+      auto kind = cfg.name.empty() || cfg.name.find('%') != std::string::npos ? "" : interface_kind(cfg.name);
+      if (!kind.empty() && kind != "tun") {
+        ctx.hint = "the name is taken by a " + kind + " interface, not a TUN/TAP device";
         return errc::busy;
       }
-      if (driver == "tun") {
+      if (kind == "tun") {
         ctx.hint = "the existing device has another mode, packet-info or multi-queue setting";
         return errc::invalid_argument;
       }

@@ -30,14 +30,15 @@ struct TUNTAP_LOCAL NativeBridge::Direction {
   std::size_t batch = 1;
   detail::BatchBuffers buffers;
 
-  std::atomic<std::uint64_t> packets{0}, bytes{0}, drops{0}, errors{0};
+  std::atomic<std::uint64_t> packets{0}, bytes{0}, drops{0}, errors{0}, ends_gone{0};
 
   Step step() noexcept;
   ForwarderStats stats() const noexcept {
     return {.packets = packets.load(std::memory_order_relaxed),
             .bytes = bytes.load(std::memory_order_relaxed),
             .drops = drops.load(std::memory_order_relaxed),
-            .errors = errors.load(std::memory_order_relaxed)};
+            .errors = errors.load(std::memory_order_relaxed),
+            .ends_gone = ends_gone.load(std::memory_order_relaxed)};
   }
 };
 
@@ -52,8 +53,10 @@ Step NativeBridge::Direction::step() noexcept {
   auto read = from->read(Buffers(buffers.read_spans.data(), batch), buffers.sizes, offset);
   Step outcome = read.count > 0 ? Step::moved : Step::idle;
   if (read.error && read.error != errc::not_ready) {
-    if (detail::end_is_gone(read.error)) outcome = Step::gone;
-    else {
+    if (detail::end_is_gone(read.error)) {
+      detail::count_gone(read.error, errors, ends_gone);
+      outcome = Step::gone;
+    } else {
       detail::bump(errors);
       if (read.error == errc::jumbo_packet) detail::bump(drops);  // consumed, not deliverable
       if (read.count == 0) outcome = Step::failed;
@@ -74,7 +77,7 @@ Step NativeBridge::Direction::step() noexcept {
     next += done;
     if (!wrote.error) break;
     if (detail::end_is_gone(wrote.error)) {
-      if (wrote.error != errc::closed) detail::bump(errors);
+      detail::count_gone(wrote.error, errors, ends_gone);
       detail::bump(drops, read.count - next);
       return Step::gone;
     }

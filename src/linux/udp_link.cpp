@@ -288,17 +288,16 @@ struct UdpLinkState {
       std::size_t len = rx_msgs[rx_next].msg_len;
       const std::byte* data = arena.get() + rx_next * gro_slot_size;
       std::size_t segment = gro_segment_size(rx_msgs[rx_next].msg_hdr);
-      if (len == 0) {
-        ++t.too_short;
-        ++rx_next;
-        continue;
-      }
       if (rx_offset == 0) {
-        // Judge the whole datagram once: its source, and whether the kernel cut it.
-        std::size_t datagrams = segment == 0 ? 1 : (len + segment - 1) / segment;
+        // Judge the whole datagram once: its source first (a stranger's datagram is foreign, even
+        // an empty one), then whether it is empty or the kernel cut it.
+        std::size_t datagrams = segment == 0 || len == 0 ? 1 : (len + segment - 1) / segment;
         bool drop = false;
         if (!same_peer(rx_names[rx_next], h.msg_namelen, peer)) {
           t.foreign += datagrams;
+          drop = true;
+        } else if (len == 0) {
+          ++t.too_short;
           drop = true;
         } else if ((h.msg_flags & MSG_TRUNC) != 0) {
           t.too_long += datagrams;

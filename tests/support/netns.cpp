@@ -141,4 +141,13 @@ Command Process::wait(int timeout_ms) {
   return result;
 }
 
+bool wait_for_link(const std::string& name, const std::string& ip, bool up) {
+  const std::string show = ip + " link show " + name + (up ? " | grep -qE '[<,]UP[,>]'" : "");
+  for (int i = 0; i < 100; ++i) {
+    if (sh(show).status == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 }  // namespace tuntap::test

@@ -25,6 +25,10 @@ struct Command {
 Command sh(const std::string& command);
 // Runs it and fails the test (ADD_FAILURE with the output) unless it exits 0; returns its output.
 std::string must(const std::string& command);
+// Waits up to 5 s until `IP link show NAME` succeeds (IP is "ip", or "ip -n NETNS" for a named
+// namespace) and, with up, shows the link administratively up: a program that brings its device
+// up as the last step of its setup is then past it.
+bool wait_for_link(const std::string& name, const std::string& ip = "ip", bool up = false);
 
 // Open descriptors of this process (entries of /proc/self/fd).
 int open_fds();

@@ -42,11 +42,7 @@ class TunnelTest : public tuntap::test::NetnsTest {
   }
 
   bool wait_up(const tuntap::test::NamedNetns& ns, const std::string& dev) {
-    for (int i = 0; i < 100; ++i) {
-      if (sh("ip -n " + ns.name() + " link show " + dev + " | grep -q UP").status == 0) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
+    return tuntap::test::wait_for_link(dev, "ip -n " + ns.name(), true);
   }
 
   tuntap::test::NamedNetns h1{"tun-h1"}, h2{"tun-h2"};
@@ -141,6 +137,23 @@ TEST_F(TunnelTest, CarriesPingAndTcpAndDropsForeignAndGarbageDatagrams) {
   EXPECT_EQ(json_field(r1.output, "dropped_foreign"), "10") << r1.output;
   EXPECT_EQ(json_field(r1.output, "dropped_malformed"), "5") << r1.output;
   EXPECT_NE(sh("ip -n " + h1.name() + " link show tt1").status, 0) << "the device goes with the tunnel";
+}
+
+// A tunnel whose device is deleted forwards nothing: it must say so and exit 1 within a second
+// (2 s here, for a loaded machine), not idle until killed.
+TEST_F(TunnelTest, DeletingTheDeviceEndsTheTunnelWithStatus1AndSaysWhy) {
+  for (const char* offload : {"split", "off"}) {
+    SCOPED_TRACE(offload);
+    auto tunnel = start(h1, std::string("--dev tg0 --addr 10.9.1.1/24 --listen 5555 --peer 10.250.0.2:5555 --quiet "
+                                        "--offload ") +
+                                offload);
+    // Up is the last of its setup: deleted from then on, the tunnel is running or about to.
+    ASSERT_TRUE(wait_up(h1, "tg0"));
+    must("ip -n " + h1.name() + " link del tg0");
+    auto r = tunnel->wait(2000);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("tuntap tunnel: device tg0 is gone (deleted?): stopping"), std::string::npos) << r.output;
+  }
 }
 
 TEST_F(TunnelTest, BadEndpointsAreRefusedInOneLine) {

@@ -417,6 +417,8 @@ TEST_F(DeviceTest, ErrorsNameTheProblem) {
   expect_error({.name = "a\fb"}, errc::invalid_argument, "must not contain '/', ':', white space or NUL");
   must("ip link add taken0 type veth peer name taken1");
   expect_error({.name = "taken0"}, errc::busy, "veth interface, not a TUN/TAP device");
+  // Loopback reports no driver: its kind comes from its flags, not a "?".
+  expect_error({.name = "lo"}, errc::busy, "the name is taken by a loopback interface, not a TUN/TAP device");
   auto held = Device::open({.name = "held0"});
   expect_error({.name = "held0"}, errc::busy, "in use by another process");
   expect_error({.name = "held0", .exclusive = true}, errc::busy, "exists");

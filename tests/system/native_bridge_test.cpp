@@ -201,6 +201,25 @@ TEST_F(NativeBridgeTest, ClosingEitherDeviceEndsTheThreadByItself) {
   }
 }
 
+TEST_F(NativeBridgeTest, DeletingEitherDeviceEndsTheThreadAndCountsTheEndGone) {
+  for (bool delete_a : {true, false}) {
+    SCOPED_TRACE(delete_a ? "A deleted" : "B deleted");
+    join({.offload = OffloadMode::passthrough});
+    must(delete_a ? "ip link del na" : "ip -n " + host_b.name() + " link del nb");
+    EXPECT_TRUE(ends_within(2000ms));
+    // Counted as ForwarderStats says (an end gone, and an error), by whichever direction met it
+    // first: the reader of the deleted device, or a writer to it with a packet in hand. Errors may
+    // count more: a write that lands while the kernel has taken the device down but not yet
+    // detached it fails with EIO (not_ready), and the kernel's own IPv6 packets can be that write.
+    auto there = bridge->a_to_b(), back = bridge->b_to_a();
+    EXPECT_GE(there.ends_gone + back.ends_gone, 1u);
+    EXPECT_GE(there.errors + back.errors, there.ends_gone + back.ends_gone);
+    bridge.reset();
+    a.reset();
+    b.reset();
+  }
+}
+
 TEST_F(NativeBridgeTest, RefusesAMissingOrRepeatedEnd) {
   open_pair({.offload = OffloadMode::passthrough});
   try {

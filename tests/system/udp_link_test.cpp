@@ -429,6 +429,28 @@ TEST_F(UdpLinkTest, EmptyDatagramFromThePeerIsTooShort) {
   ::close(peer);
 }
 
+// The sender is judged before the length, with GRO and without: an empty datagram from a
+// stranger is foreign, not malformed.
+TEST_F(UdpLinkTest, EmptyDatagramFromAStrangerIsForeign) {
+  for (bool v6 : {false, true}) {
+    for (bool offloads : {true, false}) {
+      SCOPED_TRACE(std::string(v6 ? "IPv6" : "IPv4") + (offloads ? " GRO" : " no GRO"));
+      auto p = make_pair(v6, offloads);
+      int stranger = third_socket(v6, 40003);  // same address as the peer, other port
+      send_from(stranger, v6, 40002, {});
+      // Sent after the empty one, so it has been judged once these have arrived.
+      auto good = varied(v6, 2, 0);
+      ASSERT_TRUE(write_all(*p.a, good));
+      EXPECT_EQ(collect(*p.b, good.size()), good);
+      auto s = p.b->stats();
+      EXPECT_EQ(s.dropped_foreign, 1u);
+      EXPECT_EQ(s.dropped_too_short, 0u);
+      EXPECT_EQ(s.rx_packets, good.size());
+      ::close(stranger);
+    }
+  }
+}
+
 TEST_F(UdpLinkTest, WriteStopsAtAPacketItCannotSend) {
   auto p = make_pair(false);
   auto ok = varied(false, 3, 0);

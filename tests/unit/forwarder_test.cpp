@@ -188,10 +188,48 @@ TEST(Forwarder, ASourceClosedUnderItIsIdleUntilReplaced) {
   in.a->close();  // the peer goes away
   std::this_thread::sleep_for(20ms);
   EXPECT_EQ(fwd.stats().errors, 0u);  // closed is not an error, and it does not spin
+  EXPECT_EQ(fwd.stats().ends_gone, 0u);
   auto in2 = shared_pipe();
   fwd.set_source(in2.b);
   ASSERT_TRUE(in2.a->write(OutBatch(9, {60}, 0).bufs(), 0));
   EXPECT_EQ(consume(*out.b, 1), iota(9, 1));
+}
+
+TEST(Forwarder, ASourceWhoseDeviceIsDeletedIsCountedGoneOnceAndIdleUntilReplaced) {
+  auto in = shared_pipe();
+  auto out = shared_pipe();
+  auto source = std::make_shared<DeletableTun>(in.b);
+  Forwarder fwd(source, out.a);
+  ASSERT_TRUE(in.a->write(OutBatch(0, {60, 70}, 0).bufs(), 0));
+  EXPECT_EQ(consume(*out.b, 2), iota(0, 2));
+  source->delete_device();  // wakes the thread blocked reading it
+  ASSERT_TRUE(eventually([&] { return fwd.stats().ends_gone == 1; }));
+  EXPECT_EQ(fwd.stats().errors, 1u);  // a deleted device is a failure, unlike a closed end
+  EXPECT_FALSE(fwd.stopped());        // what to do about it is the caller's choice
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(fwd.stats().ends_gone, 1u);  // not read again: it does not spin
+  auto in2 = shared_pipe();
+  fwd.set_source(in2.b);
+  ASSERT_TRUE(in2.a->write(OutBatch(9, {60}, 0).bufs(), 0));
+  EXPECT_EQ(consume(*out.b, 1), iota(9, 1));
+  EXPECT_EQ(fwd.stats().ends_gone, 1u);
+}
+
+TEST(Forwarder, ADestinationWhoseDeviceIsDeletedIsCountedGoneAndItsPacketsGoToTheNext) {
+  auto in = shared_pipe();
+  auto out = shared_pipe();
+  auto destination = std::make_shared<DeletableTun>(out.a);
+  Forwarder fwd(in.b, destination);
+  destination->delete_device();
+  ASSERT_TRUE(in.a->write(OutBatch(0, {60, 70, 80}, 0).bufs(), 0));
+  ASSERT_TRUE(eventually([&] { return fwd.stats().ends_gone == 1; }));
+  EXPECT_EQ(fwd.stats().errors, 1u);
+  EXPECT_EQ(fwd.stats().packets, 0u);
+  auto out2 = shared_pipe();
+  fwd.set_destination(out2.a);
+  EXPECT_EQ(consume(*out2.b, 3), iota(0, 3));  // held, not dropped
+  EXPECT_EQ(fwd.stats().drops, 0u);
+  EXPECT_EQ(fwd.stats().ends_gone, 1u);
 }
 
 TEST(Forwarder, APacketTheDestinationRefusesIsDroppedAndCounted) {

@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <random>
 #include <span>
@@ -15,6 +17,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "tuntap/error.hpp"
+#include "tuntap/forwarding_tun.hpp"
 #include "tuntap/tun.hpp"
 
 namespace tuntap::test {
@@ -168,5 +172,32 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::second
   }
   return true;
 }
+
+// An end whose device can be deleted under it, as `ip link del` does to a TUN: from delete() on,
+// reads and writes fail with device_gone, and a read blocked in the wrapped end wakes (the kernel
+// wakes it too). close() stays what it is: the end closed, not gone.
+class DeletableTun final : public ForwardingTun<std::shared_ptr<Tun>> {
+ public:
+  explicit DeletableTun(std::shared_ptr<Tun> inner) : ForwardingTun(std::move(inner)) {}
+  void delete_device() noexcept {
+    gone_.store(true);
+    inner_->close();  // what wakes a read blocked inside
+  }
+  IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept override {
+    if (gone_.load()) return {0, errc::device_gone};
+    auto r = inner_->read(bufs, sizes, offset);
+    if (r.error && gone_.load()) r.error = errc::device_gone;
+    return r;
+  }
+  IoResult write(Buffers bufs, std::size_t offset) noexcept override {
+    if (gone_.load()) return {0, errc::device_gone};
+    auto r = inner_->write(bufs, offset);
+    if (r.error && gone_.load()) r.error = errc::device_gone;
+    return r;
+  }
+
+ private:
+  std::atomic<bool> gone_{false};
+};
 
 }  // namespace tuntap::test

@@ -95,6 +95,27 @@ TEST(Point2Point, AnEndCanBeUnsetAndSetAgain) {
   EXPECT_EQ(receive(*a.user, 2), iota(10, 2));
 }
 
+TEST(Point2Point, AnEndWhoseDeviceIsDeletedIsCountedGoneByBothDirectionsAndCanBeReplaced) {
+  Side a1, a2, b;
+  auto gone = std::make_shared<DeletableTun>(a1.joined);
+  Point2Point p2p(gone, b.joined);
+  ASSERT_EQ(send(*a1.user, 0, 3, 8), 3u);
+  EXPECT_EQ(receive(*b.user, 3), iota(0, 3));
+  gone->delete_device();
+  // The direction reading A meets it at once; the one writing to A when it next has a packet.
+  ASSERT_TRUE(eventually([&] { return p2p.a_to_b().ends_gone == 1; }));
+  EXPECT_EQ(p2p.b_to_a().ends_gone, 0u);
+  ASSERT_EQ(send(*b.user, 100, 2, 9), 2u);
+  ASSERT_TRUE(eventually([&] { return p2p.b_to_a().ends_gone == 1; }));
+  EXPECT_EQ(p2p.a_to_b().errors + p2p.b_to_a().errors, 2u);
+  // Replaced, A carries traffic again both ways; what B sent meanwhile was held for it.
+  p2p.set_a(a2.joined);
+  EXPECT_EQ(receive(*a2.user, 2), iota(100, 2));
+  ASSERT_EQ(send(*a2.user, 200, 2, 10), 2u);
+  EXPECT_EQ(receive(*b.user, 2), iota(200, 2));
+  EXPECT_EQ(p2p.a_to_b().ends_gone + p2p.b_to_a().ends_gone, 2u);
+}
+
 TEST(Point2Point, SettingTheSameEndAgainDoesNotCloseIt) {
   Side a, b;
   Point2Point p2p(a.joined, b.joined);
