@@ -29,6 +29,23 @@ std::size_t count_lines_with(const std::string& text, const std::string& needle)
   return n;
 }
 
+// Runs `tuntap dump ARGS` (which stops after its --count packets) and sends `traffic` every 200 ms
+// until it has: on a loaded machine the dump may attach to the device late, and a packet sent
+// before it does is dropped. A dump still running after 20 s is killed, so a failure never hangs.
+tuntap::test::Command dump_while_sending(const std::string& args, const std::string& traffic) {
+  auto dump = std::async(std::launch::async, [&] { return sh(cli + " dump " + args); });
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (dump.wait_for(200ms) != std::future_status::ready) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      sh("pkill -f '^" + cli + " dump " + args + "'");
+      ADD_FAILURE() << "tuntap dump " << args << " did not see its packets within 20 s";
+      break;
+    }
+    sh(traffic);
+  }
+  return dump.get();
+}
+
 // The CPUs each thread of the bridge joining NETNS/NAME may run on (Cpus_allowed_list), one per
 // thread. The pattern matches the tuntap process only: not its shell, nor the shell running pgrep.
 std::vector<std::string> bridge_thread_cpus(const std::string& netns_slash_name) {
@@ -109,11 +126,7 @@ TEST_F(CliTest, DumpPrintsThreeEchoRequestsWithTheRightAddresses) {
   // As the README's walk-through: a device d0 with an address routed to it, ping against the peer.
   must("ip tuntap add d0 mode tun && sysctl -qw net.ipv6.conf.d0.disable_ipv6=1");
   must("ip addr add 10.0.0.1/24 dev d0 && ip link set d0 up");
-  auto dump = std::async(std::launch::async, [] { return sh(cli + " dump --name d0 --count 3"); });
-  std::this_thread::sleep_for(300ms);
-  sh("ping -c 3 -i 0.2 -W 1 10.0.0.2");
-  ASSERT_EQ(dump.wait_for(10s), std::future_status::ready);
-  auto r = dump.get();
+  auto r = dump_while_sending("--name d0 --count 3", "ping -c 1 -W 0.1 10.0.0.2");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(count_lines_with(r.output, "icmp 10.0.0.1 > 10.0.0.2 echo request"), 3u) << r.output;
   EXPECT_NE(r.output.find("3 packets"), std::string::npos) << r.output;
@@ -122,10 +135,7 @@ TEST_F(CliTest, DumpPrintsThreeEchoRequestsWithTheRightAddresses) {
 TEST_F(CliTest, DumpJsonHasOneObjectPerPacketWithHex) {
   must("ip tuntap add d1 mode tun && sysctl -qw net.ipv6.conf.d1.disable_ipv6=1");
   must("ip addr add 10.0.1.1/24 dev d1 && ip link set d1 up");
-  auto dump = std::async(std::launch::async, [] { return sh(cli + " dump --name d1 --count 1 --json --hex -q"); });
-  std::this_thread::sleep_for(300ms);
-  sh("ping -c 1 -W 1 -p 42 -s 24 10.0.1.2");
-  auto r = dump.get();
+  auto r = dump_while_sending("--name d1 --count 1 --json --hex -q", "ping -c 1 -W 0.1 -p 42 -s 24 10.0.1.2");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find(R"("version":4,"length":52,"protocol":"icmp","src":"10.0.1.1","dst":"10.0.1.2")"),
             std::string::npos)
@@ -335,10 +345,8 @@ TEST_F(CliTest, DumpWritesAPcapThatTsharkReads) {
   auto pcap = "/tmp/tuntap-dump-test-" + std::to_string(::getpid()) + ".pcap";
   must("ip tuntap add d2 mode tun && sysctl -qw net.ipv6.conf.d2.disable_ipv6=1");
   must("ip addr add 10.0.3.1/24 dev d2 && ip link set d2 up");
-  auto dump = std::async(std::launch::async, [&] { return sh(cli + " dump --name d2 --count 3 -q --write " + pcap); });
-  std::this_thread::sleep_for(300ms);
-  sh("ping -c 3 -i 0.2 -W 1 -s 1000 10.0.3.2");
-  ASSERT_EQ(dump.get().status, 0);
+  ASSERT_EQ(dump_while_sending("--name d2 --count 3 -q --write " + pcap, "ping -c 1 -W 0.1 -s 1000 10.0.3.2").status,
+            0);
   auto tshark = sh("tshark -r " + pcap + " -T fields -e ip.src -e ip.dst -e frame.len -e icmp.type");
   EXPECT_EQ(tshark.status, 0) << tshark.output;
   EXPECT_EQ(count_lines_with(tshark.output, "10.0.3.1\t10.0.3.2\t1028\t8"), 3u) << tshark.output;
