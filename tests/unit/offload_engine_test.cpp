@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
-#include <variant>
 #include <vector>
 
 #include "offload/coalescing_writer.hpp"
@@ -51,9 +50,17 @@ Bytes plain_unit(std::size_t payload = 100) {
   return frame({}, build(s));
 }
 
+// One scripted fetch: a unit, or an error.
+struct Step {
+  Step(Bytes u) : unit(std::move(u)) {}  // NOLINT: a script reads as a list of units and errors
+  Step(std::error_code e) : error(e) {}  // NOLINT
+  Bytes unit;
+  std::error_code error;
+};
+
 // A source that hands out scripted units and errors, and records whether each fetch could wait.
 struct ScriptedSource final : offload::UnitSource {
-  std::deque<std::variant<Bytes, std::error_code>> script;
+  std::deque<Step> script;
   std::vector<bool> waits;
   std::size_t fetch(std::span<std::byte> into, bool wait, std::error_code& ec) noexcept override {
     waits.push_back(wait);
@@ -61,21 +68,20 @@ struct ScriptedSource final : offload::UnitSource {
       ec = errc::not_ready;
       return 0;
     }
-    auto next = std::move(script.front());
+    Step next = std::move(script.front());
     script.pop_front();
-    if (auto* e = std::get_if<std::error_code>(&next)) {
-      ec = *e;
+    if (next.error) {
+      ec = next.error;
       return 0;
     }
-    auto& unit = std::get<Bytes>(next);
-    std::copy(unit.begin(), unit.end(), into.begin());
-    return unit.size();
+    std::copy(next.unit.begin(), next.unit.end(), into.begin());
+    return next.unit.size();
   }
 };
 
 // A split reader over a scripted source.
 struct SplitCase {
-  explicit SplitCase(std::deque<std::variant<Bytes, std::error_code>> script) { source.script = std::move(script); }
+  explicit SplitCase(std::deque<Step> script) { source.script = std::move(script); }
   IoResult read(OutBuffers& out) { return reader.read(source, out.bufs(), out.sizes, 0); }
   ScriptedSource source;
   offload::SplitReader reader{70000};
