@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <future>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,14 +27,17 @@ namespace {
 using tuntap::test::must;
 using tuntap::test::sh;
 
-// Moves packets from one Tun to the other until either is closed.
-void pump(tuntap::Tun& from, tuntap::Tun& to) {
+// Moves packets from one Tun to the other until either is closed. Buffers of one MTU suffice (the
+// TUN splits super-packets); `ready` counts down once they exist, so the test pings only when every
+// pump reads (a sanitizer build took seconds to allocate 64 KiB buffers, and the pings timed out).
+void pump(tuntap::Tun& from, tuntap::Tun& to, std::latch& ready) {
   std::size_t offset = std::max(from.min_read_offset(), to.min_write_offset());
   std::size_t count = from.batch_size();
-  std::vector<std::vector<std::byte>> storage(count, std::vector<std::byte>(offset + 65536));
+  std::vector<std::vector<std::byte>> storage(count, std::vector<std::byte>(offset + 2048));
   std::vector<std::span<std::byte>> bufs(storage.begin(), storage.end());
   std::vector<std::size_t> sizes(count);
   std::vector<std::span<std::byte>> out(count);
+  ready.count_down();
   for (;;) {
     auto r = from.read(bufs, sizes, offset);
     if (r.error == tuntap::errc::closed) return;
@@ -123,10 +127,12 @@ TEST_F(UdpLinkTunnelTest, PingsCrossATunnelBetweenTwoNamespacesAtFullInnerMtu) {
   }
 
   std::vector<std::thread> pumps;
-  pumps.emplace_back([&] { pump(*near_side.tun, *near_side.link); });
-  pumps.emplace_back([&] { pump(*near_side.link, *near_side.tun); });
-  pumps.emplace_back([&] { pump(*far_end.tun, *far_end.link); });
-  pumps.emplace_back([&] { pump(*far_end.link, *far_end.tun); });
+  std::latch ready(4);
+  pumps.emplace_back([&] { pump(*near_side.tun, *near_side.link, ready); });
+  pumps.emplace_back([&] { pump(*near_side.link, *near_side.tun, ready); });
+  pumps.emplace_back([&] { pump(*far_end.tun, *far_end.link, ready); });
+  pumps.emplace_back([&] { pump(*far_end.link, *far_end.tun, ready); });
+  ready.wait();
 
   auto ping = sh("ping -n -c 3 -i 0.2 -W 2 10.99.0.2");
   EXPECT_EQ(ping.status, 0) << ping.output;
