@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -183,6 +185,8 @@ UdpFlowResult udp_flow(const std::string& client_ns, const std::string& server_n
   for (std::size_t i = 0; i < count; ++i) result.sent_sizes.push_back(8 + rng() % (max_size - 7));
   std::promise<void> bound;
   auto ready = bound.get_future();
+  constexpr std::size_t window = 64;
+  std::atomic<std::size_t> arrived{0};
   auto server = in_netns(server_ns, [&, ss, len] {
     int s = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     int big = 8 << 20;
@@ -197,6 +201,7 @@ UdpFlowResult udp_flow(const std::string& client_ns, const std::string& server_n
       std::memcpy(&seq, buf.data(), 4);
       result.received_sequence.push_back(seq);
       result.received_sizes.push_back(static_cast<std::size_t>(n));
+      arrived.fetch_add(1, std::memory_order_release);
       for (std::size_t i = 8; i < static_cast<std::size_t>(n); ++i)
         if (buf[i] != static_cast<unsigned char>(seq + i)) result.sizes_intact = false;
     }
@@ -208,13 +213,23 @@ UdpFlowResult udp_flow(const std::string& client_ns, const std::string& server_n
     int s = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     std::vector<unsigned char> buf(max_size);
     for (std::size_t i = 0; i < count; ++i) {
+      // At most `window` datagrams in flight: fewer than any queue on the way holds, so none can
+      // overflow one however slowly the path runs. A path that stalls (a datagram lost) ends the flow.
+      auto stalled_at = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (i - std::min(i, arrived.load(std::memory_order_acquire)) >= window) {
+        if (std::chrono::steady_clock::now() > stalled_at) {
+          result.error = "the flow stalled after " + std::to_string(i) + " datagrams sent";
+          ::close(s);
+          return 0;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
       auto seq = static_cast<std::uint32_t>(i);
       std::memcpy(buf.data(), &seq, 4);
       std::memset(buf.data() + 4, 0, 4);
       for (std::size_t j = 8; j < result.sent_sizes[i]; ++j) buf[j] = static_cast<unsigned char>(seq + j);
       if (::sendto(s, buf.data(), result.sent_sizes[i], 0, reinterpret_cast<const sockaddr*>(&ss), len) > 0)
         ++result.sent;
-      if (i % 32 == 31) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ::close(s);
     return 0;

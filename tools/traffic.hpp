@@ -38,7 +38,9 @@ struct UdpFlowResult {
 };
 
 // Sends `count` datagrams of uneven sizes (8..max_size bytes, each carrying its sequence number
-// and a pattern) from client_ns to server_addr:port in server_ns, paced so no socket buffer overflows.
+// and a pattern) from client_ns to server_addr:port in server_ns, with at most 64 in flight (the
+// receiver counts arrivals), so no queue on the way can overflow however loaded the machine is.
+// A flow that stalls for 2 s (a datagram lost) stops and says so in `error`.
 UdpFlowResult udp_flow(const std::string& client_ns, const std::string& server_ns, const std::string& server_addr,
                        std::uint16_t port, std::size_t count, std::size_t max_size);
 
