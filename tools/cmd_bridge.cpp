@@ -12,6 +12,7 @@
 #include "command.hpp"
 #include "cpu_placement.hpp"
 #include "live_stats.hpp"
+#include "mtu_rise_flush.hpp"
 #include "netns_switch.hpp"
 #include "shared_tun.hpp"
 #include "signals.hpp"
@@ -170,6 +171,12 @@ int run_bridge(const BridgeOptions& o) {
     }
     return "a device";
   };
+  MtuRiseFlush mtu_rises;
+  std::vector<NetnsIdentity> namespaces;
+  for (Side* side : {&a, &b}) {
+    mtu_rises.watch(side->queues.front(), side->where.netns);
+    if (!side->where.netns.empty()) namespaces.emplace_back(side->where.netns);
+  }
   bool gone = false;
   pollfd stop{stop_fd(), POLLIN, 0};
   while (!stop_requested()) {
@@ -181,6 +188,14 @@ int run_bridge(const BridgeOptions& o) {
       gone = true;
       break;
     }
+    // Our devices would keep a removed namespace alive, unreachable by name: let it go.
+    auto removed = std::find_if(namespaces.begin(), namespaces.end(), [](auto& ns) { return ns.removed(); });
+    if (removed != namespaces.end()) {
+      fmt::print(stderr, "tuntap bridge: namespace {} was removed (ip netns del?): stopping\n", removed->name());
+      gone = true;
+      break;
+    }
+    for (auto& line : mtu_rises.check()) fmt::print(stderr, "tuntap bridge: {}\n", line);
   }
   for (auto& l : links) l->stop();
   if (!o.quiet || o.json) stats.summary();
@@ -218,7 +233,9 @@ Runner install(CLI::App& app) {
   app.add_flag("--json", o->json, "rate lines and summary as JSON on stdout");
   o->capture.add_to(app, true);
   app.footer("Both devices are brought up and disappear when the bridge stops (Ctrl-C or SIGTERM).\n"
-             "If either device is deleted under it, the bridge says so and exits with status 1.\n"
+             "If either device is deleted under it, or either namespace removed, the bridge says so\n"
+             "and exits with status 1. A device taken down and up again carries on. When a device's\n"
+             "MTU rises, the bridge flushes the IPv4 route cache of its namespace (docs/faults.md).\n"
              "Example: ip netns add h1; ip netns add h2\n"
              "         tuntap bridge h1/t1 h2/t2 --addr-a 10.0.0.1/24 --addr-b 10.0.0.2/24");
   return [o] { return run_bridge(*o); };

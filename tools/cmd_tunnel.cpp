@@ -14,6 +14,7 @@
 #include "command.hpp"
 #include "cpu_placement.hpp"
 #include "live_stats.hpp"
+#include "mtu_rise_flush.hpp"
 #include "signals.hpp"
 #include "tuntap/native_tun.hpp"
 #include "tuntap/netlink.hpp"
@@ -127,11 +128,30 @@ int run_tunnel(const TunnelOptions& o) {
     return fmt::format("dropped foreign {} malformed {}; gso {} gro {}", s.dropped_foreign, s.dropped_malformed(),
                        link->gso_active() ? "on" : "off", link->gro_active() ? "on" : "off");
   });
+  MtuRiseFlush mtu_rises;
+  mtu_rises.watch(tun, "");
+  // Sends that fail (the route or interface to the peer is gone) are counted and the tunnel keeps
+  // trying: it works again when the path comes back. Say so once each way.
+  std::uint64_t send_errors = 0, sent = 0;
+  bool sending_fails = false;
   bool gone = false;
   pollfd stop{stop_fd(), POLLIN, 0};
   while (!stop_requested()) {
     ::poll(&stop, 1, 250);
     if (!o.quiet) stats.tick();
+    auto out = p2p.a_to_b();
+    auto now_sent = link->stats().tx_packets;
+    if (out.errors > send_errors && !sending_fails) {
+      fmt::print(stderr, "tuntap tunnel: sending to {} fails (is the path to it gone?); still trying\n",
+                 peer.to_string());
+      sending_fails = true;
+    } else if (out.errors == send_errors && now_sent > sent && sending_fails) {
+      fmt::print(stderr, "tuntap tunnel: sending to {} works again\n", peer.to_string());
+      sending_fails = false;
+    }
+    send_errors = out.errors;
+    sent = now_sent;
+    for (auto& line : mtu_rises.check()) fmt::print(stderr, "tuntap tunnel: {}\n", line);
     // A tunnel with an end gone forwards nothing: say so and fail, rather than idle until killed.
     if (p2p.a_to_b().ends_gone + p2p.b_to_a().ends_gone != 0) {
       std::error_code ec;
@@ -170,6 +190,8 @@ Runner install(CLI::App& app) {
   app.add_flag("--json", o->json, "status lines and summary as JSON on stdout");
   app.footer("The tunnel does not encrypt or authenticate: use it on networks you trust, or inside one.\n"
              "If the device is deleted under it, the tunnel says so and exits with status 1.\n"
+             "While the path to the peer is gone, it says so and keeps trying. When the device's MTU\n"
+             "rises, the tunnel flushes the IPv4 route cache (docs/faults.md).\n"
              "Example (two hosts):  tuntap tunnel --addr 10.9.0.1/24 --listen 5555 --peer 192.0.2.2:5555\n"
              "                      tuntap tunnel --addr 10.9.0.2/24 --listen 5555 --peer 192.0.2.1:5555");
   return [o] { return run_tunnel(*o); };

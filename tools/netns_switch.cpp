@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 
 #include "tuntap/error.hpp"
 
@@ -34,6 +36,25 @@ NetnsSwitch::~NetnsSwitch() {
   if (home_ < 0) return;
   ::setns(home_, CLONE_NEWNET);
   ::close(home_);
+}
+
+namespace {
+bool stat_netns(const std::string& name, struct stat& st) {
+  return ::stat(("/var/run/netns/" + name).c_str(), &st) == 0;
+}
+}  // namespace
+
+NetnsIdentity::NetnsIdentity(std::string name) : name_(std::move(name)) {
+  struct stat st {};
+  if (!stat_netns(name_, st))
+    throw Error(errno_code(errno), "network namespace '" + name_ + "'", "create it first: ip netns add " + name_);
+  device_ = st.st_dev;
+  inode_ = st.st_ino;
+}
+
+bool NetnsIdentity::removed() const noexcept {
+  struct stat st {};
+  return !stat_netns(name_, st) || st.st_dev != device_ || st.st_ino != inode_;
 }
 
 NsName split_ns_name(const std::string& text) {

@@ -19,6 +19,21 @@ class NetnsSwitch {
   int home_ = -1;
 };
 
+// A named namespace as it was when this was made, to tell later whether it is still there: `ip
+// netns del` removes the name, but a namespace lives on while anything (our devices) holds it.
+class NetnsIdentity {
+ public:
+  // Throws tuntap::Error if there is no namespace of that name.
+  explicit NetnsIdentity(std::string name);
+  const std::string& name() const noexcept { return name_; }
+  // True once the name is gone or names another namespace.
+  bool removed() const noexcept;
+
+ private:
+  std::string name_;
+  unsigned long long device_ = 0, inode_ = 0;
+};
+
 // Splits "[NETNS/]NAME" into its parts.
 struct NsName {
   std::string netns;
