@@ -134,11 +134,24 @@ Command Process::wait(int timeout_ms) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  result.output = output();
+  return result;
+}
+
+std::string Process::output() const {
   std::ifstream in(output_path_);
   std::stringstream ss;
   ss << in.rdbuf();
-  result.output = ss.str();
-  return result;
+  return ss.str();
+}
+
+bool Process::wait_for_output(const std::string& text, int timeout_ms) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (output().find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 bool wait_for_link(const std::string& name, const std::string& ip, bool up) {

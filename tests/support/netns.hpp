@@ -72,6 +72,10 @@ class Process {
   void signal(int sig) const;
   // Waits up to timeout_ms for the exit; status -1 (and the process killed) on timeout.
   Command wait(int timeout_ms);
+  // What it printed so far.
+  std::string output() const;
+  // Waits up to timeout_ms until its output contains `text`; false if it never did.
+  bool wait_for_output(const std::string& text, int timeout_ms) const;
 
  private:
   int pid_ = -1;
