@@ -4,7 +4,7 @@ BUILD     ?= build
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps configure build demo test format unit system release asan tsan fuzz bench clean
+.PHONY: all deps configure build demo test format unit system release asan tsan fuzz bench stress clean
 
 all: build
 
@@ -72,6 +72,10 @@ fuzz: deps
 
 bench: build
 	bench/run.sh $(BUILD)
+
+# The system suite five times while stress-ng keeps every CPU busy: every round must pass.
+stress: build
+	scripts/stress.sh $(BUILD) 5
 
 clean:
 	rm -rf build build-release build-release-clang build-asan build-tsan build-fuzz
