@@ -5,7 +5,10 @@ set -euo pipefail
 build=${1:?build dir}; rounds=${2:-5}
 command -v stress-ng >/dev/null || {
   echo "installing stress-ng"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends stress-ng >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends stress-ng >/dev/null ||
+    { apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+      apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends stress-ng >/dev/null; }
 }
 cpus=$(nproc)
 stress-ng --cpu "$cpus" --cpu-method matrixprod --quiet &

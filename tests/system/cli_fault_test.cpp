@@ -85,9 +85,8 @@ TEST_F(CliFaultTest, AnMtuDipUnderTcpRecoversBecauseTheBridgeFlushesTheLockedPat
   stream.wait(10000);
   server.wait(1000);
   ASSERT_TRUE(locked) << "the kernel did not lock the path MTU, so this test shows nothing: " << sh(route).output;
-  EXPECT_TRUE(bridge.wait_for_output("MTU of fm1 rose from 68 to 1500: flushed the route cache of namespace " +
-                                         h1.name(),
-                                     3000))
+  EXPECT_TRUE(bridge.wait_for_output(
+      "MTU of fm1 rose from 68 to 1500: flushed the route cache of namespace " + h1.name(), 3000))
       << bridge.output();
   EXPECT_EQ(sh(route).output.find("mtu lock"), std::string::npos) << sh(route).output;
   EXPECT_TRUE(answers(h1.exec(""), "10.3.6.2", "-M do -s 1400")) << "full-size packets cross again";
