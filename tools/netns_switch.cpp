@@ -14,7 +14,7 @@ NetnsSwitch::NetnsSwitch(const std::string& name) {
   if (name.empty()) return;
   home_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home_ < 0) throw Error(errno_code(errno), "open /proc/thread-self/ns/net");
-  std::string path = "/var/run/netns/" + name;
+  std::string path = "/run/netns/" + name;
   int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (target < 0) {
     int err = errno;
