@@ -14,6 +14,8 @@
 #include "command.hpp"
 #include "cpu_placement.hpp"
 #include "live_stats.hpp"
+#include "netns_option.hpp"
+#include "netns_switch.hpp"
 #include "signals.hpp"
 #include "tuntap/native_tun.hpp"
 #include "tuntap/netlink.hpp"
@@ -33,6 +35,8 @@ struct TunnelOptions {
   std::string cpus = "auto";
   bool quiet = false;
   bool json = false;
+  double interval = 0;
+  std::string netns;
 };
 
 // "[ADDR:]PORT", "[v6]:PORT" or "ADDR:PORT" (an IP address, not a host name: no DNS here).
@@ -96,6 +100,8 @@ std::size_t path_mtu(const UdpEndpoint& peer) {
 
 int run_tunnel(const TunnelOptions& o) {
   install_stop_handlers();
+  // The device and the socket both live in the namespace (the threads started later inherit it).
+  NetnsSwitch in_ns(o.netns);
   // auto pins nothing here: the tunnel's threads split, coalesce and encapsulate (see cpu_placement.hpp).
   const auto cpus = place_queue_pairs(CpuChoice::parse(o.cpus), false, 1, allowed_cpus()).front();
   auto peer = parse_endpoint(o.peer, true);
@@ -118,7 +124,7 @@ int run_tunnel(const TunnelOptions& o) {
     fmt::print(stderr, "tuntap tunnel: {} (MTU {}) <-> udp {} -> {} (offload {}); not encrypted; Ctrl-C to stop\n",
                name, inner_mtu, link->local_endpoint().to_string(), peer.to_string(), o.offload);
 
-  LiveStats stats(o.json ? stdout : stderr, o.json);
+  LiveStats stats(o.json ? stdout : stderr, o.json, o.interval);
   auto totals = [](const ForwarderStats& s) { return Totals{s.packets, s.bytes, s.drops, s.errors}; };
   stats.add("to-peer", [&] { return totals(p2p.a_to_b()); });
   stats.add("from-peer", [&] { return totals(p2p.b_to_a()); });
@@ -126,6 +132,14 @@ int run_tunnel(const TunnelOptions& o) {
     auto s = link->stats();
     return fmt::format("dropped foreign {} malformed {}; gso {} gro {}", s.dropped_foreign, s.dropped_malformed(),
                        link->gso_active() ? "on" : "off", link->gro_active() ? "on" : "off");
+  });
+  stats.set_fields([&] {
+    auto s = link->stats();
+    auto b = [](bool on) { return std::string(on ? "true" : "false"); };
+    return LiveStats::Fields{{"dropped_foreign", std::to_string(s.dropped_foreign)},
+                             {"dropped_malformed", std::to_string(s.dropped_malformed())},
+                             {"gso", b(link->gso_active())},
+                             {"gro", b(link->gro_active())}};
   });
   bool gone = false;
   pollfd stop{stop_fd(), POLLIN, 0};
@@ -143,11 +157,7 @@ int run_tunnel(const TunnelOptions& o) {
     }
   }
   p2p.stop();
-  auto s = link->stats();
-  if (o.json)
-    fmt::print("{{\"summary\":true,\"to_peer\":{},\"from_peer\":{},\"dropped_foreign\":{},\"dropped_malformed\":{}}}\n",
-               p2p.a_to_b().packets, p2p.b_to_a().packets, s.dropped_foreign, s.dropped_malformed());
-  else if (!o.quiet) stats.summary();
+  if (o.json || !o.quiet) stats.summary();
   return gone ? 1 : 0;
 }
 
@@ -167,7 +177,10 @@ Runner install(CLI::App& app) {
                  "where the forwarding threads run: CPU numbers (e.g. 0 or 0,1), or any/auto (no pinning)")
       ->capture_default_str();
   app.add_flag("--quiet,-q", o->quiet, "no status lines");
-  app.add_flag("--json", o->json, "status lines and summary as JSON on stdout");
+  app.add_flag("-j,--json", o->json, "status lines and summary as JSON on stdout, one object a line");
+  app.add_option("--interval", o->interval, "seconds between status lines (default: 1 on a terminal, 10 otherwise)")
+      ->check(CLI::PositiveNumber);
+  add_netns_option(app, o->netns);
   app.footer("The tunnel does not encrypt or authenticate: use it on networks you trust, or inside one.\n"
              "If the device is deleted under it, the tunnel says so and exits with status 1.\n"
              "Example (two hosts):  tuntap tunnel --addr 10.9.0.1/24 --listen 5555 --peer 192.0.2.2:5555\n"
