@@ -129,8 +129,7 @@ TEST_F(CliJson, BridgeAndTunnelPrintOnlyJsonLinesWithTheirFields) {
   auto t = tunnel.wait(5000);
   ASSERT_EQ(t.status, 0) << t.output;
   EXPECT_GE(lines_of(t.output).size(), 2u) << t.output;
-  EXPECT_EQ(check_json_lines(t.output, "to_peer,from_peer,dropped_foreign,dropped_malformed,gso,gro"), "")
-      << t.output;
+  EXPECT_EQ(check_json_lines(t.output, "to_peer,from_peer,dropped_foreign,dropped_malformed,gso,gro"), "") << t.output;
 }
 
 // In a pipe (a log), text rate lines come every --interval; without one, every 10 s, so a short run
@@ -138,8 +137,8 @@ TEST_F(CliJson, BridgeAndTunnelPrintOnlyJsonLinesWithTheirFields) {
 TEST_F(CliJson, RateLinesReachAPipeAtTheInterval) {
   tuntap::test::NamedNetns h1("cli-r1"), h2("cli-r2");
   auto run = [&](const std::string& extra, const std::string& a, const std::string& b) {
-    tuntap::test::Process bridge("sh -c 'exec " + cli + " bridge " + h1.name() + "/" + a + " " + h2.name() + "/" +
-                                 b + " " + extra + " 2>&1 | cat'");
+    tuntap::test::Process bridge("sh -c 'exec " + cli + " bridge " + h1.name() + "/" + a + " " + h2.name() + "/" + b +
+                                 " " + extra + " 2>&1 | cat'");
     EXPECT_TRUE(wait_for_link(b, "ip -n " + h2.name()));
     std::this_thread::sleep_for(2500ms);
     must("pkill -INT -f '^" + cli + " bridge " + h1.name() + "/" + a + " '");
