@@ -74,10 +74,11 @@ TEST_P(DemoSignal, DuringTheTransferLeavesACompleteCaptureAndExits128PlusTheSign
   std::filesystem::create_directory(dir);
   auto pcap = dir + "/c.pcap", log = dir + "/out.txt";
   // A transfer far longer than the test waits; the capture keeps every packet (256 bytes of each).
-  tuntap::test::Process demo("sh -c 'exec " + cli + " demo --megabytes 100000 --max-packets 0 --pcap " +
-                             pcap + " > " + log + " 2>&1'");
+  tuntap::test::Process demo("sh -c 'exec " + cli + " demo --megabytes 100000 --max-packets 0 --pcap " + pcap + " > " +
+                             log + " 2>&1'");
   ASSERT_TRUE(wait_for_output(log, "MB ", 60s)) << sh("cat " + log).output;  // the transfer is running
-  const int pid = demo.pid();  // wait() forgets it
+  // Kept: wait() forgets it.
+  const int pid = demo.pid();
   ::kill(pid, sig);
   auto r = demo.wait(20000);
   auto out = sh("cat " + log).output;
@@ -130,8 +131,8 @@ TEST_F(CliCapture, DemoRefusesToWriteOverAFileOrThroughASymlink) {
 TEST_F(CliCapture, ADemoRemovesTheNamespacesOfOneThatWasKilled) {
   auto dir = "/tmp/tuntap-demo-kill-" + std::to_string(::getpid());
   std::filesystem::create_directory(dir);
-  tuntap::test::Process killed("sh -c 'exec " + cli + " demo --megabytes 100000 --pcap " + dir +
-                               "/a.pcap > " + dir + "/a.txt 2>&1'");
+  tuntap::test::Process killed("sh -c 'exec " + cli + " demo --megabytes 100000 --pcap " + dir + "/a.pcap > " + dir +
+                               "/a.txt 2>&1'");
   ASSERT_TRUE(wait_for_output(dir + "/a.txt", "\\[3/8\\]", 60s)) << sh("cat " + dir + "/a.txt").output;
   const std::string left = "tuntap-demo-" + std::to_string(killed.pid()) + "-h";  // wait() forgets the pid
   ::kill(killed.pid(), SIGKILL);
