@@ -13,6 +13,7 @@
 #include "cpu_placement.hpp"
 #include "live_stats.hpp"
 #include "mtu_rise_flush.hpp"
+#include "netns_option.hpp"
 #include "netns_switch.hpp"
 #include "shared_tun.hpp"
 #include "signals.hpp"
@@ -31,6 +32,8 @@ struct BridgeOptions {
   std::size_t queues = 1;
   bool quiet = false;
   bool json = false;
+  double interval = 0;
+  std::string netns;  // where an end without NETNS/ goes
   std::vector<std::string> addr_a, addr_b;
   std::uint32_t mtu = 0;
   std::string cpus = "auto";
@@ -45,6 +48,7 @@ struct Side {
 Side open_side(const std::string& spec, const TunOptions& base, const BridgeOptions& o,
                const std::vector<std::string>& addrs) {
   Side side{split_ns_name(spec), {}};
+  if (side.where.netns.empty()) side.where.netns = o.netns;
   if (side.where.name.empty())
     throw Error(errc::invalid_argument, "bridge end '" + spec + "'", "expected [NETNS/]NAME");
   NetnsSwitch in_ns(side.where.netns);  // the device is created inside, and stays there
@@ -156,10 +160,23 @@ int run_bridge(const BridgeOptions& o) {
   if (!o.quiet)
     fmt::print(stderr, "tuntap bridge: {} <-> {} ({} queue{}, {}{}); Ctrl-C to stop\n", o.a, o.b, o.queues,
                o.queues > 1 ? "s" : "", offload_note(o.offload, *a.queues[0]), placement_note(placement));
-  LiveStats stats(o.json ? stdout : stderr, o.json);
+  LiveStats stats(o.json ? stdout : stderr, o.json, o.interval);
   stats.add(an + "->" + bn, [&] { return sum(true); });
   stats.add(bn + "->" + an, [&] { return sum(false); });
   stats.set_note([&] { return offload_note(o.offload, *a.queues[0]); });
+  stats.set_fields([&] {
+    LiveStats::Fields f{{"offload", "\"" + o.offload + "\""}};
+    if (o.offload == "split") {
+      auto s = a.queues[0]->offload_state();
+      auto flag = [](bool on) { return std::string(on ? "true" : "false"); };
+      f.insert(f.end(), {{"tso", flag(s.tso)},
+                         {"uso", flag(s.uso)},
+                         {"tcp_coalescing", flag(s.tcp_coalescing)},
+                         {"udp_coalescing", flag(s.udp_coalescing)},
+                         {"gso_write_fallbacks", std::to_string(s.gso_write_fallbacks)}});
+    }
+    return f;
+  });
   // Which end went away, in words: the device that says so (TUNGETIFF fails with device_gone).
   auto gone_end = [&]() -> std::string {
     for (Side* side : {&a, &b}) {
@@ -230,9 +247,13 @@ Runner install(CLI::App& app) {
                  "directions of a queue, queue i on the i-th CPU allowed; elsewhere any")
       ->capture_default_str();
   app.add_flag("--quiet,-q", o->quiet, "no rate lines");
-  app.add_flag("--json", o->json, "rate lines and summary as JSON on stdout");
+  app.add_flag("-j,--json", o->json, "rate lines and summary as JSON on stdout, one object a line");
+  app.add_option("--interval", o->interval, "seconds between rate lines (default: 1 on a terminal, 10 otherwise)")
+      ->check(CLI::PositiveNumber);
+  add_netns_option(app, o->netns);
   o->capture.add_to(app, true);
-  app.footer("Both devices are brought up and disappear when the bridge stops (Ctrl-C or SIGTERM).\n"
+  app.footer("An end given as NAME goes to the namespace of -n (or stays here); NETNS/NAME names its own.\n"
+             "Both devices are brought up and disappear when the bridge stops (Ctrl-C or SIGTERM).\n"
              "If either device is deleted under it, or either namespace removed, the bridge says so\n"
              "and exits with status 1. A device taken down and up again carries on. When a device's\n"
              "MTU rises, the bridge flushes the IPv4 route cache of its namespace (docs/faults.md).\n"

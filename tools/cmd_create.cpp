@@ -1,6 +1,7 @@
 // tuntap create: make a TUN/TAP device and configure it in one command. Every value is checked
 // before the device exists; if the kernel still refuses a step, the new device is removed again.
-// A --persist device outlives the command; any other lives while the command runs (until Ctrl-C).
+// As `ip tuntap add`, the device is persistent and the command returns; with --foreground it lives
+// only while the command runs (until Ctrl-C or SIGTERM).
 #include <fmt/core.h>
 #include <grp.h>
 #include <poll.h>
@@ -13,7 +14,10 @@
 #include <vector>
 
 #include "command.hpp"
+#include "json_text.hpp"
 #include "netconf_options.hpp"
+#include "netns_option.hpp"
+#include "netns_switch.hpp"
 #include "signals.hpp"
 #include "tuntap/device.hpp"
 #include "tuntap/ipv6_sysctl.hpp"
@@ -25,7 +29,10 @@ namespace {
 struct CreateOptions {
   std::string name;
   bool tap = false;
-  bool persist = false;
+  bool persist = false;  // the default now; the flag stays so older scripts keep working
+  bool foreground = false;
+  bool json = false;
+  std::string netns;
   std::string user;
   std::string group;
   bool multi_queue = false;
@@ -103,7 +110,7 @@ DeviceConfig plan(const CreateOptions& o, const NetConfOptions::Plan& net) {
   }
   DeviceConfig cfg{.mode = o.tap ? Mode::tap : Mode::tun, .name = o.name, .multi_queue = o.multi_queue};
   cfg.exclusive = true;  // create means create: never attach to a device that is already there
-  cfg.persist = o.persist;
+  cfg.persist = !o.foreground;
   if (!o.user.empty()) cfg.owner = resolve_user(o.user);
   if (!o.group.empty()) cfg.group = resolve_group(o.group);
   return cfg;
@@ -118,6 +125,7 @@ void configure(const CreateOptions& o, const std::string& name) {
 }
 
 int run_create(const CreateOptions& o) {
+  NetnsSwitch in_ns(o.netns);
   auto cfg = plan(o, o.net.check());
   install_stop_handlers();
   auto dev = Device::open(cfg);
@@ -127,15 +135,18 @@ int run_create(const CreateOptions& o) {
   } catch (...) {
     // The device is ours and new: take it away again, so a failed create leaves nothing behind.
     std::error_code ignored;
-    if (o.persist) netlink::remove_link(name, ignored);
+    if (cfg.persist) netlink::remove_link(name, ignored);
     dev.close();
     throw;
   }
-  fmt::print("{}\n", name);
+  if (o.json)
+    fmt::print("{{\"ifname\":{},\"ifindex\":{},\"persist\":{}}}\n", json_quote(name), netlink::ifindex(name),
+               cfg.persist ? "true" : "false");
+  else fmt::print("{}\n", name);
   std::fflush(stdout);
-  if (o.persist) return 0;
+  if (cfg.persist) return 0;
 
-  fmt::print(stderr, "tuntap create: {} exists while this command runs (no --persist); Ctrl-C removes it\n", name);
+  fmt::print(stderr, "tuntap create: {} exists while this command runs (--foreground); Ctrl-C removes it\n", name);
   pollfd fd{stop_fd(), POLLIN, 0};
   while (!stop_requested()) {
     if (::poll(&fd, 1, -1) < 0 && errno != EINTR) break;
@@ -147,7 +158,14 @@ Runner install(CLI::App& app) {
   auto o = std::make_shared<CreateOptions>();
   app.add_option("NAME", o->name, "device name (or a pattern like tun%d)")->required();
   app.add_flag("--tap", o->tap, "a TAP device (Ethernet frames) instead of TUN (IP packets)");
-  app.add_flag("--persist", o->persist, "keep the device after the command exits (remove it with tuntap delete)");
+  auto* persist = app.add_flag("--persist", o->persist,
+                               "keep the device after the command exits (the default, as ip tuntap add; remove it "
+                               "with tuntap delete)");
+  app.add_flag("--foreground", o->foreground,
+               "hold the device until Ctrl-C or SIGTERM, then remove it (not persistent)")
+      ->excludes(persist);
+  app.add_flag("-j,--json", o->json, R"(print {"ifname":...,"ifindex":...,"persist":...} instead of the name)");
+  add_netns_option(app, o->netns);
   app.add_option("--user", o->user, "owner: this user may open the device without CAP_NET_ADMIN")->type_name("U");
   app.add_option("--group", o->group, "group: its members may open the device")->type_name("G");
   app.add_flag("--multi-queue", o->multi_queue, "allow several queues (IFF_MULTI_QUEUE)");
@@ -156,8 +174,9 @@ Runner install(CLI::App& app) {
   app.add_option("--ipv6", o->ipv6, "IPv6 on the device at all (disable_ipv6)")->type_name("on|off");
   app.add_option("--ipv6-forwarding", o->ipv6_forwarding, "forward IPv6 arriving on the device")->type_name("on|off");
   app.add_option("--slaac", o->slaac, "IPv6 stateless address autoconfiguration (autoconf)")->type_name("on|off");
-  app.footer("Example: tuntap create tt9 --persist --addr 10.9.0.1/24 --addr fd00:9::1/64 --mtu 1400 --up\n"
-             "Prints the device's name. Without --persist the device lives until Ctrl-C.");
+  app.footer("Example: tuntap create tt9 --addr 10.9.0.1/24 --addr fd00:9::1/64 --mtu 1400 --up\n"
+             "Prints the device's name and returns; the device stays until tuntap delete. With --foreground\n"
+             "the command holds the device and removes it at Ctrl-C.");
   return [o] { return run_create(*o); };
 }
 

@@ -3,13 +3,22 @@
 #include <memory>
 
 #include "command.hpp"
+#include "netns_option.hpp"
+#include "netns_switch.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/netlink.hpp"
 
 namespace tuntap::cli {
 namespace {
 
-int run_delete(const std::string& name) {
+struct DeleteOptions {
+  std::string name;
+  std::string netns;
+};
+
+int run_delete(const DeleteOptions& o) {
+  NetnsSwitch in_ns(o.netns);
+  const auto& name = o.name;
   auto link = netlink::link(name);
   if (!link.tun) {
     std::string kind = link.kind.empty() ? std::string() : " (a " + link.kind + " interface)";
@@ -21,10 +30,11 @@ int run_delete(const std::string& name) {
 }
 
 Runner install(CLI::App& app) {
-  auto name = std::make_shared<std::string>();
-  app.add_option("NAME", *name, "the TUN/TAP device to remove")->required();
+  auto o = std::make_shared<DeleteOptions>();
+  app.add_option("NAME", o->name, "the TUN/TAP device to remove")->required();
+  add_netns_option(app, o->netns);
   app.footer("A process still holding the device sees its reads and writes fail (device gone).");
-  return [name] { return run_delete(*name); };
+  return [o] { return run_delete(*o); };
 }
 
 const bool registered = register_command({"delete", "remove a TUN/TAP device", install});

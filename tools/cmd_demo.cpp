@@ -7,14 +7,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -34,10 +40,37 @@ namespace tuntap::cli {
 namespace {
 
 struct DemoOptions {
-  std::string pcap = "/tmp/tuntap-demo.pcap";
+  std::string pcap;  // "": demo.pcap in a new private directory
   std::size_t megabytes = 512;
   bool no_offload = false;
+  std::uint32_t snaplen = 256;
+  std::uint64_t max_packets = 20000;
 };
+
+// The hosts are named tuntap-demo-PID-h1 and -h2, so a later demo can tell the hosts of a demo
+// that was killed (SIGKILL leaves them) from those of one still running.
+constexpr std::string_view kHostPrefix = "tuntap-demo-";
+
+// The capture file, created new: O_EXCL and O_NOFOLLOW, so as root the demo never writes through
+// a symlink or over a file someone placed there. Without --pcap it goes in a private directory.
+struct CaptureFile {
+  std::string path;
+  int fd = -1;
+};
+
+CaptureFile create_capture_file(const std::string& requested) {
+  CaptureFile file{requested, -1};
+  if (file.path.empty()) {
+    char dir[] = "/tmp/tuntap-demo-XXXXXX";
+    if (::mkdtemp(dir) == nullptr) throw Error(errno_code(errno), "mkdtemp /tmp/tuntap-demo-XXXXXX");
+    file.path = std::string(dir) + "/demo.pcap";
+  }
+  file.fd = ::open(file.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (file.fd < 0)
+    throw Error(errno_code(errno), "--pcap " + file.path,
+                errno == EEXIST ? "the file exists: the demo writes only a new file" : "cannot create it");
+  return file;
+}
 
 bool has_capability(int cap) {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -57,10 +90,31 @@ int run(const std::string& command, std::string* output = nullptr) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Removes the hosts of earlier demos whose process is gone; returns their names.
+std::vector<std::string> sweep_leftovers() {
+  std::vector<std::string> removed;
+  DIR* dir = ::opendir("/run/netns");
+  if (dir == nullptr) return removed;
+  std::vector<std::string> names;
+  while (auto* e = ::readdir(dir)) names.emplace_back(e->d_name);
+  ::closedir(dir);
+  for (const auto& name : names) {
+    if (!name.starts_with(kHostPrefix)) continue;
+    auto rest = std::string_view(name).substr(kHostPrefix.size());
+    long pid = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+    std::string_view suffix(end, static_cast<std::size_t>(rest.data() + rest.size() - end));
+    if (ec != std::errc{} || pid <= 0 || (suffix != "-h1" && suffix != "-h2")) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // still running
+    if (run("ip netns del " + name) == 0) removed.push_back(name);
+  }
+  return removed;
+}
+
 // The two hosts; removed (with every device in them) when the demo ends, however it ends.
 class Hosts {
  public:
-  Hosts() : h1_(fmt::format("tuntap-demo-{}-h1", ::getpid())), h2_(fmt::format("tuntap-demo-{}-h2", ::getpid())) {
+  Hosts() : h1_(fmt::format("{}{}-h1", kHostPrefix, ::getpid())), h2_(fmt::format("{}{}-h2", kHostPrefix, ::getpid())) {
     for (auto* ns : {&h1_, &h2_}) {
       std::string out;
       if (run("ip netns add " + *ns, &out) != 0) throw std::runtime_error("ip netns add " + *ns + ": " + out);
@@ -131,7 +185,7 @@ Row ping(const std::string& ns, const std::string& target, const std::string& la
 }
 
 // Reads the capture back through libpcap and counts what it holds.
-Row summarize_capture(const std::string& path) {
+Row summarize_capture(const std::string& path, const PcapWriter& writer) {
   char err[PCAP_ERRBUF_SIZE];
   pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
   if (p == nullptr) return {"capture", std::string("cannot read back: ") + err, false};
@@ -158,6 +212,10 @@ Row summarize_capture(const std::string& path) {
   fmt::print("      {} packets read back with libpcap (link type {}): {}\n", total, pcap_datalink_val_to_name(link),
              counts);
   for (auto& l : first_lines) fmt::print("        {}\n", l);
+  auto ws = writer.stats();
+  if (ws.over_limit || ws.truncated)
+    fmt::print("      limits: {} packets left out after --max-packets {}, {} cut to --snaplen {}\n", ws.over_limit,
+               writer.config().max_packets, ws.truncated, writer.config().snaplen);
   bool ok = total > 0 && by_protocol.count("icmp") && by_protocol.count("ipv6-icmp") && by_protocol.count("udp");
   return {"capture", fmt::format("{} packets: {}", total, counts), ok};
 }
@@ -174,6 +232,8 @@ int run_demo(const DemoOptions& o) {
   auto began = std::chrono::steady_clock::now();
   fmt::print("tuntap demo: two hosts joined by TUN devices, forwarded through the library.\n\n");
 
+  for (const auto& name : sweep_leftovers()) fmt::print("Removed {}, left by a demo that was killed\n", name);
+  auto capture = create_capture_file(o.pcap);
   step(1, steps, "Creating two hosts (network namespaces)");
   Hosts hosts;
   fmt::print("      {} and {}\n", hosts.h1(), hosts.h2());
@@ -191,33 +251,32 @@ int run_demo(const DemoOptions& o) {
   wait_for_dad(hosts.h1(), "tun-h1");
   wait_for_dad(hosts.h2(), "tun-h2");
 
-  step(4, steps, "Forwarding both ways through the library (Point2Point), capturing h1's side to " + o.pcap);
-  auto writer = std::make_shared<PcapWriter>(PcapWriter::open({.path = o.pcap, .snaplen = 256, .max_packets = 20000}));
+  step(4, steps, "Forwarding both ways through the library (Point2Point), capturing h1's side to " + capture.path);
+  fmt::print("      {}, {} bytes of each (--max-packets, --snaplen)\n",
+             o.max_packets ? fmt::format("the first {} packets", o.max_packets) : std::string("every packet"),
+             o.snaplen ? o.snaplen : 262144);
+  // The writer reopens the descriptor made above, not the name, so no one can swap the file in between.
+  auto writer = std::make_shared<PcapWriter>(PcapWriter::open(
+      {.path = "/proc/self/fd/" + std::to_string(capture.fd), .snaplen = o.snaplen, .max_packets = o.max_packets}));
+  ::close(capture.fd);
   auto captured = std::make_shared<CaptureTun>(std::make_unique<SharedTun>(t1), writer);
   Point2Point link(captured, t2);
-  std::atomic<bool> finished{false};
-  // Ctrl-C or SIGTERM: take the link down, remove the hosts (their devices go with them) and leave
-  // at once, rather than wait for transfers that can no longer finish.
-  std::thread watcher([&] {
-    pollfd p{stop_fd(), POLLIN, 0};
-    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-    }
-    if (finished.load()) return;
+  // Ctrl-C or SIGTERM: the transfers see the stop and end at once; the link stops, the capture is
+  // closed complete, the hosts go with their destructor, and the demo exits 128 + the signal.
+  auto interrupted = [&] {
     link.stop();
-    hosts.remove();
-    fmt::print(stderr, "\ntuntap demo: interrupted; hosts and devices removed\n");
-    std::_Exit(130);
-  });
-  auto finish_watcher = [&] {
-    finished = true;
-    request_stop();
-    watcher.join();
+    writer->close();
+    std::fflush(stdout);  // the steps so far, before the last word
+    fmt::print(stderr, "\ntuntap demo: interrupted; {} packets in {}; hosts and devices removed\n",
+               writer->stats().packets, capture.path);
+    return 128 + (stop_signal() != 0 ? stop_signal() : SIGINT);
   };
 
   step(5, steps, "Ping over IPv4 and IPv6 (the kernel's ping in h1, answered by h2's kernel)");
   rows.push_back(ping(hosts.h1(), "10.77.0.2", "ping IPv4"));
   rows.push_back(ping(hosts.h1(), "fd77::2", "ping IPv6"));
 
+  if (stop_requested()) return interrupted();
   step(6, steps, fmt::format("UDP exchange: 1000 datagrams of uneven sizes h1 -> h2"));
   auto udp = udp_flow(hosts.h1(), hosts.h2(), "10.77.0.2", 7001, 1000, 1400);
   bool in_order = udp.received_sequence.size() == udp.sent;
@@ -229,6 +288,7 @@ int run_demo(const DemoOptions& o) {
                   fmt::format("{}/{} datagrams{}", udp.received_sequence.size(), udp.sent, in_order ? " in order" : ""),
                   udp_ok});
 
+  if (stop_requested()) return interrupted();
   step(7, steps, fmt::format("TCP transfer: {} MB of random data h1 -> h2, checked by hash", o.megabytes));
   auto tcp = tcp_transfer(hosts.h1(), hosts.h2(), "10.77.0.2", 7002, o.megabytes << 20, 60,
                           [](std::uint64_t got, double secs) {
@@ -246,11 +306,12 @@ int run_demo(const DemoOptions& o) {
                               tcp.intact() ? "intact" : "broken"),
                   tcp.intact()});
 
-  finish_watcher();
+  if (stop_requested()) return interrupted();
+  link.stop();
   writer->close();
 
-  step(8, steps, "Reading the capture back: " + o.pcap + " (open it in Wireshark)");
-  rows.push_back(summarize_capture(o.pcap));
+  step(8, steps, "Reading the capture back: " + capture.path + " (open it in Wireshark)");
+  rows.push_back(summarize_capture(capture.path, *writer));
 
   bool all_ok = true;
   fmt::print("\nResults\n");
@@ -265,13 +326,18 @@ int run_demo(const DemoOptions& o) {
 
 Runner install(CLI::App& app) {
   auto o = std::make_shared<DemoOptions>();
-  app.add_option("--pcap", o->pcap, "where to write the capture of h1's side")->capture_default_str();
+  app.add_option("--pcap", o->pcap,
+                 "where to write the capture of h1's side: a new file (never overwritten; default: demo.pcap in a\n"
+                 "new private directory /tmp/tuntap-demo-XXXXXX)");
+  app.add_option("--max-packets", o->max_packets, "packets kept in the capture (0: all)")->capture_default_str();
+  app.add_option("--snaplen", o->snaplen, "bytes kept of each captured packet (0: 262144)")->capture_default_str();
   app.add_option("--megabytes", o->megabytes, "size of the TCP transfer")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   app.add_flag("--no-offload", o->no_offload, "run without virtio-net offloads");
-  app.footer("Needs root. Creates two network namespaces and removes them (and their devices) at the end,\n"
-             "also when interrupted with Ctrl-C.");
+  app.footer("Needs root. Creates two network namespaces (tuntap-demo-PID-h1, -h2) and removes them (and their\n"
+             "devices) at the end, also on Ctrl-C or SIGTERM (exit status 130 or 143; the capture is complete).\n"
+             "Namespaces left by a demo that was killed (SIGKILL) are removed by the next one.");
   return [o] { return run_demo(*o); };
 }
 

@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <pwd.h>
 
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,8 @@
 
 #include "command.hpp"
 #include "json_text.hpp"
+#include "netns_option.hpp"
+#include "netns_switch.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/ipv6_sysctl.hpp"
 #include "tuntap/netlink.hpp"
@@ -19,7 +22,10 @@
 namespace tuntap::cli {
 namespace {
 
-constexpr std::uint32_t kLowerUp = 0x10000;  // IFF_LOWER_UP (linux/if.h; <net/if.h> lacks it)
+// linux/if.h has these; <net/if.h> (which cannot be included with it) lacks them.
+constexpr std::uint32_t kLowerUp = 0x10000;  // IFF_LOWER_UP
+constexpr std::uint32_t kDormant = 0x20000;  // IFF_DORMANT
+constexpr std::uint32_t kEcho = 0x40000;     // IFF_ECHO
 
 struct Ipv6State {
   bool enabled = false;
@@ -54,12 +60,28 @@ Shown gather(netlink::LinkInfo link) {
   return s;
 }
 
+// The interface flags as `ip link` lists them, in its order (NO-CARRIER first: up but nobody
+// holds the device open).
 std::vector<std::string> flag_names(const netlink::LinkInfo& l) {
+  static constexpr std::pair<std::uint32_t, const char*> kNames[] = {
+      {IFF_LOOPBACK, "LOOPBACK"},   {IFF_BROADCAST, "BROADCAST"},   {IFF_POINTOPOINT, "POINTOPOINT"},
+      {IFF_MULTICAST, "MULTICAST"}, {IFF_NOARP, "NOARP"},           {IFF_ALLMULTI, "ALLMULTI"},
+      {IFF_PROMISC, "PROMISC"},     {IFF_MASTER, "MASTER"},         {IFF_SLAVE, "SLAVE"},
+      {IFF_DEBUG, "DEBUG"},         {IFF_DYNAMIC, "DYNAMIC"},       {IFF_AUTOMEDIA, "AUTOMEDIA"},
+      {IFF_PORTSEL, "PORTSEL"},     {IFF_NOTRAILERS, "NOTRAILERS"}, {IFF_UP, "UP"},
+      {kLowerUp, "LOWER_UP"},       {kDormant, "DORMANT"},          {kEcho, "ECHO"}};
   std::vector<std::string> f;
-  if (l.up()) f.push_back("UP");
-  if (l.flags & kLowerUp) f.push_back("LOWER_UP");
-  if (l.up() && !l.running()) f.push_back("NO-CARRIER");  // as ip says it
+  if (l.up() && !l.running()) f.push_back("NO-CARRIER");
+  for (auto [bit, name] : kNames)
+    if (l.flags & bit) f.push_back(name);
   return f;
+}
+
+// IF_OPER_* (RFC 2863) as `ip link` names it.
+std::string operstate_name(std::uint8_t state) {
+  static constexpr const char* kNames[] = {"UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN",
+                                           "TESTING", "DORMANT",    "UP"};
+  return state < std::size(kNames) ? kNames[state] : std::to_string(state);
 }
 
 std::vector<std::string> tun_flag_names(const netlink::TunInfo& t) {
@@ -130,8 +152,8 @@ std::string address_text(const netlink::Address& a) {
 void print_text(const Shown& s) {
   const auto& l = s.link;
   const auto& t = *l.tun;
-  fmt::print("{} ({}, index {}): {} mtu {} txqueuelen {}\n", l.name, t.mode == Mode::tap ? "tap" : "tun", l.index,
-             join(flag_names(l), ",", "DOWN"), l.mtu, l.txqueuelen);
+  fmt::print("{} ({}, index {}): <{}> mtu {} txqlen {} state {}\n", l.name, t.mode == Mode::tap ? "tap" : "tun",
+             l.index, join(flag_names(l), ",", ""), l.mtu, l.txqueuelen, operstate_name(l.operstate));
   fmt::print("    flags: {}\n", join(tun_flag_names(t), " ", "-"));
   fmt::print("    queues: {} attached, {} detached\n", t.queues, t.disabled_queues);
   auto owner = t.owner ? fmt::format("{} ({})", *t.owner, user_name(*t.owner)) : std::string("any");
@@ -160,23 +182,28 @@ std::string quote_all(const std::vector<std::string>& words) {
 
 const char* boolean(bool b) { return b ? "true" : "false"; }
 
+// Keys as `ip -j -d link` and `ip -j addr` spell them where the concept is the same (ifname,
+// ifindex, flags, mtu, txqlen, operstate, address, linkinfo, addr_info); the rest are ours, in
+// snake_case (tun_owner and tun_group, as ip -j already has "group": the interface group).
 std::string json(const Shown& s) {
   const auto& l = s.link;
   const auto& t = *l.tun;
   std::string out = "{";
-  out += fmt::format(R"("name":{},"ifindex":{},"type":"{}","flags":{},"up":{},"running":{},"mtu":{},"min_mtu":{},)",
-                     json_quote(l.name), l.index, t.mode == Mode::tap ? "tap" : "tun", quote_all(flag_names(l)),
-                     boolean(l.up()), boolean(l.running()), l.mtu, l.min_mtu);
-  out += fmt::format(R"("max_mtu":{},"txqueuelen":{},"persist":{},"multi_queue":{},"vnet_hdr":{},"pi":{},)", l.max_mtu,
-                     l.txqueuelen, boolean(t.persist), boolean(t.multi_queue), boolean(t.vnet_hdr),
-                     boolean(t.packet_info));
-  out += fmt::format(R"("queues":{},"disabled_queues":{},"owner":{},"group":{},)", t.queues, t.disabled_queues,
-                     t.owner ? std::to_string(*t.owner) : "null", t.group ? std::to_string(*t.group) : "null");
+  out += fmt::format(R"("ifindex":{},"ifname":{},"flags":{},"mtu":{},"min_mtu":{},"max_mtu":{},"txqlen":{},)", l.index,
+                     json_quote(l.name), quote_all(flag_names(l)), l.mtu, l.min_mtu, l.max_mtu, l.txqueuelen);
+  out += fmt::format(R"("operstate":{},"link_type":"{}",)", json_quote(operstate_name(l.operstate)),
+                     t.mode == Mode::tap ? "ether" : "none");
   if (l.hardware_address.size() == 6) {
     std::error_code ec;
     auto mac = MacAddress::from_bytes(std::as_bytes(std::span(l.hardware_address)), ec);
     if (!ec) out += fmt::format(R"("address":{},)", json_quote(mac.to_string()));
   }
+  out += fmt::format(
+      R"("linkinfo":{{"info_kind":"tun","info_data":{{"type":"{}","pi":{},"vnet_hdr":{},"multi_queue":{},"persist":{}}}}},)",
+      t.mode == Mode::tap ? "tap" : "tun", boolean(t.packet_info), boolean(t.vnet_hdr), boolean(t.multi_queue),
+      boolean(t.persist));
+  out += fmt::format(R"("queues":{},"disabled_queues":{},"tun_owner":{},"tun_group":{},)", t.queues, t.disabled_queues,
+                     t.owner ? std::to_string(*t.owner) : "null", t.group ? std::to_string(*t.group) : "null");
   if (s.offloads) {
     const auto& o = *s.offloads;
     out += fmt::format(
@@ -193,26 +220,28 @@ std::string json(const Shown& s) {
   } else {
     out += R"("ipv6":null,)";
   }
-  out += R"("addresses":[)";
+  // As ip -j addr: "local" is this end, "address" the peer of a point-to-point address.
+  out += R"("addr_info":[)";
   bool first = true;
   for (const auto& a : s.addresses) {
     out += first ? "" : ",";
     first = false;
-    out += fmt::format(R"({{"family":"{}","local":{},"prefixlen":{},"scope":{})",
-                       a.prefix.family() == Family::v4 ? "inet" : "inet6", json_quote(a.prefix.address().to_string()),
-                       a.prefix.length(), json_quote(scope_name(a.scope)));
-    if (a.peer) out += fmt::format(R"(,"peer":{})", json_quote(a.peer->to_string()));
-    out += "}";
+    out += fmt::format(R"({{"family":"{}","local":{},)", a.prefix.family() == Family::v4 ? "inet" : "inet6",
+                       json_quote(a.prefix.address().to_string()));
+    if (a.peer) out += fmt::format(R"("address":{},)", json_quote(a.peer->to_string()));
+    out += fmt::format(R"("prefixlen":{},"scope":{}}})", a.prefix.length(), json_quote(scope_name(a.scope)));
   }
   return out + "]}";
 }
 
 struct ShowOptions {
   std::string name;
+  std::string netns;
   bool json = false;
 };
 
 int run_show(const ShowOptions& o) {
+  NetnsSwitch in_ns(o.netns);
   std::vector<netlink::LinkInfo> links;
   if (!o.name.empty()) {
     auto link = netlink::link(o.name);
@@ -241,7 +270,8 @@ int run_show(const ShowOptions& o) {
 Runner install(CLI::App& app) {
   auto o = std::make_shared<ShowOptions>();
   app.add_option("NAME", o->name, "only this device (default: every TUN/TAP device)");
-  app.add_flag("--json", o->json, "a JSON array of objects, one per device");
+  app.add_flag("-j,--json", o->json, "a JSON array of objects, one per device (keys as ip -j -d link and ip -j addr)");
+  add_netns_option(app, o->netns);
   return [o] { return run_show(*o); };
 }
 

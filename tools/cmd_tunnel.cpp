@@ -9,12 +9,15 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <system_error>
 
 #include "command.hpp"
 #include "cpu_placement.hpp"
 #include "live_stats.hpp"
 #include "mtu_rise_flush.hpp"
+#include "netns_option.hpp"
+#include "netns_switch.hpp"
 #include "signals.hpp"
 #include "tuntap/native_tun.hpp"
 #include "tuntap/netlink.hpp"
@@ -34,6 +37,8 @@ struct TunnelOptions {
   std::string cpus = "auto";
   bool quiet = false;
   bool json = false;
+  double interval = 0;
+  std::string netns;
 };
 
 // "[ADDR:]PORT", "[v6]:PORT" or "ADDR:PORT" (an IP address, not a host name: no DNS here).
@@ -97,6 +102,8 @@ std::size_t path_mtu(const UdpEndpoint& peer) {
 
 int run_tunnel(const TunnelOptions& o) {
   install_stop_handlers();
+  // The device and the socket both live in the namespace (the threads started later inherit it).
+  NetnsSwitch in_ns(o.netns);
   // auto pins nothing here: the tunnel's threads split, coalesce and encapsulate (see cpu_placement.hpp).
   const auto cpus = place_queue_pairs(CpuChoice::parse(o.cpus), false, 1, allowed_cpus()).front();
   auto peer = parse_endpoint(o.peer, true);
@@ -119,7 +126,7 @@ int run_tunnel(const TunnelOptions& o) {
     fmt::print(stderr, "tuntap tunnel: {} (MTU {}) <-> udp {} -> {} (offload {}); not encrypted; Ctrl-C to stop\n",
                name, inner_mtu, link->local_endpoint().to_string(), peer.to_string(), o.offload);
 
-  LiveStats stats(o.json ? stdout : stderr, o.json);
+  LiveStats stats(o.json ? stdout : stderr, o.json, o.interval);
   auto totals = [](const ForwarderStats& s) { return Totals{s.packets, s.bytes, s.drops, s.errors}; };
   stats.add("to-peer", [&] { return totals(p2p.a_to_b()); });
   stats.add("from-peer", [&] { return totals(p2p.b_to_a()); });
@@ -128,8 +135,18 @@ int run_tunnel(const TunnelOptions& o) {
     return fmt::format("dropped foreign {} malformed {}; gso {} gro {}", s.dropped_foreign, s.dropped_malformed(),
                        link->gso_active() ? "on" : "off", link->gro_active() ? "on" : "off");
   });
+  stats.set_fields([&] {
+    auto s = link->stats();
+    auto b = [](bool on) { return std::string(on ? "true" : "false"); };
+    return LiveStats::Fields{{"dropped_foreign", std::to_string(s.dropped_foreign)},
+                             {"dropped_malformed", std::to_string(s.dropped_malformed())},
+                             {"gso", b(link->gso_active())},
+                             {"gro", b(link->gro_active())}};
+  });
   MtuRiseFlush mtu_rises;
-  mtu_rises.watch(tun, "");
+  mtu_rises.watch(tun, "");  // the namespace this thread is in
+  std::optional<NetnsIdentity> ns;
+  if (!o.netns.empty()) ns.emplace(o.netns);
   // Sends that fail (the route or interface to the peer is gone) are counted and the tunnel keeps
   // trying: it works again when the path comes back. Say so once each way.
   std::uint64_t send_errors = 0, sent = 0;
@@ -152,6 +169,12 @@ int run_tunnel(const TunnelOptions& o) {
     send_errors = out.errors;
     sent = now_sent;
     for (auto& line : mtu_rises.check()) fmt::print(stderr, "tuntap tunnel: {}\n", line);
+    // Our device and socket would keep a removed namespace alive, unreachable by name: let it go.
+    if (ns && ns->removed()) {
+      fmt::print(stderr, "tuntap tunnel: namespace {} was removed (ip netns del?): stopping\n", ns->name());
+      gone = true;
+      break;
+    }
     // A tunnel with an end gone forwards nothing: say so and fail, rather than idle until killed.
     if (p2p.a_to_b().ends_gone + p2p.b_to_a().ends_gone != 0) {
       std::error_code ec;
@@ -163,11 +186,7 @@ int run_tunnel(const TunnelOptions& o) {
     }
   }
   p2p.stop();
-  auto s = link->stats();
-  if (o.json)
-    fmt::print("{{\"summary\":true,\"to_peer\":{},\"from_peer\":{},\"dropped_foreign\":{},\"dropped_malformed\":{}}}\n",
-               p2p.a_to_b().packets, p2p.b_to_a().packets, s.dropped_foreign, s.dropped_malformed());
-  else if (!o.quiet) stats.summary();
+  if (o.json || !o.quiet) stats.summary();
   return gone ? 1 : 0;
 }
 
@@ -187,7 +206,10 @@ Runner install(CLI::App& app) {
                  "where the forwarding threads run: CPU numbers (e.g. 0 or 0,1), or any/auto (no pinning)")
       ->capture_default_str();
   app.add_flag("--quiet,-q", o->quiet, "no status lines");
-  app.add_flag("--json", o->json, "status lines and summary as JSON on stdout");
+  app.add_flag("-j,--json", o->json, "status lines and summary as JSON on stdout, one object a line");
+  app.add_option("--interval", o->interval, "seconds between status lines (default: 1 on a terminal, 10 otherwise)")
+      ->check(CLI::PositiveNumber);
+  add_netns_option(app, o->netns);
   app.footer("The tunnel does not encrypt or authenticate: use it on networks you trust, or inside one.\n"
              "If the device is deleted under it, the tunnel says so and exits with status 1.\n"
              "While the path to the peer is gone, it says so and keeps trying. When the device's MTU\n"

@@ -7,8 +7,12 @@
 
 namespace tuntap::cli {
 
-LiveStats::LiveStats(std::FILE* out, bool json, bool force_text)
-    : out_(out), json_(json), lines_(json || force_text || ::isatty(::fileno(out))) {
+LiveStats::LiveStats(std::FILE* out, bool json, double interval_seconds)
+    : out_(out),
+      json_(json),
+      interval_(interval_seconds > 0      ? interval_seconds
+                : ::isatty(::fileno(out)) ? 1.0
+                                          : 10.0) {
   start_ = last_ = std::chrono::steady_clock::now();
 }
 
@@ -38,7 +42,7 @@ std::string human_rate(double bps) {
 void LiveStats::tick() {
   auto now = std::chrono::steady_clock::now();
   double dt = std::chrono::duration<double>(now - last_).count();
-  if (dt < 1.0) return;
+  if (dt < interval_) return;
   last_ = now;
   std::string line = json_ ? fmt::format(R"({{"t":{:.1f})", std::chrono::duration<double>(now - start_).count()) : "";
   for (auto& s : sources_) {
@@ -56,12 +60,20 @@ void LiveStats::tick() {
     }
     s.last = t;
   }
-  if (note_) line += json_ ? R"(,"note":)" + json_quote(note_()) : " | " + note_();
-  if (json_) line += "}";
-  if (lines_) {
-    fmt::print(out_, "{}\n", line);
-    std::fflush(out_);
+  if (json_ && fields_) {
+    line += json_fields();
+  } else if (note_) {
+    line += json_ ? R"(,"note":)" + json_quote(note_()) : " | " + note_();
   }
+  if (json_) line += "}";
+  fmt::print(out_, "{}\n", line);
+  std::fflush(out_);
+}
+
+std::string LiveStats::json_fields() const {
+  std::string out;
+  for (const auto& [key, value] : fields_()) out += "," + json_quote(key) + ":" + value;
+  return out;
 }
 
 void LiveStats::summary() {
@@ -77,6 +89,7 @@ void LiveStats::summary() {
       line += fmt::format(" {} {} packets, {} bytes, {} drops, {} errors, avg {};", s.label, t.packets, t.bytes,
                           t.drops, t.errors, human_rate(secs > 0 ? static_cast<double>(t.bytes) * 8 / secs : 0));
   }
+  if (json_ && fields_) line += json_fields();
   if (json_) line += "}";
   fmt::print(out_, "{}\n", line);
   std::fflush(out_);

@@ -16,7 +16,7 @@ NetnsSwitch::NetnsSwitch(const std::string& name) {
   if (name.empty()) return;
   home_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home_ < 0) throw Error(errno_code(errno), "open /proc/thread-self/ns/net");
-  std::string path = "/var/run/netns/" + name;
+  std::string path = "/run/netns/" + name;
   int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (target < 0) {
     int err = errno;
@@ -39,9 +39,7 @@ NetnsSwitch::~NetnsSwitch() {
 }
 
 namespace {
-bool stat_netns(const std::string& name, struct stat& st) {
-  return ::stat(("/var/run/netns/" + name).c_str(), &st) == 0;
-}
+bool stat_netns(const std::string& name, struct stat& st) { return ::stat(("/run/netns/" + name).c_str(), &st) == 0; }
 }  // namespace
 
 NetnsIdentity::NetnsIdentity(std::string name) : name_(std::move(name)) {

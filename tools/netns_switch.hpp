@@ -8,7 +8,7 @@ namespace tuntap::cli {
 
 class NetnsSwitch {
  public:
-  // Enters /var/run/netns/NAME for the calling thread; an empty name stays where it is.
+  // Enters /run/netns/NAME for the calling thread; an empty name stays where it is.
   // Throws tuntap::Error saying which namespace and why.
   explicit NetnsSwitch(const std::string& name);
   ~NetnsSwitch();

@@ -10,9 +10,11 @@
 namespace tuntap::cli {
 namespace {
 std::atomic<bool> stopping{false};
+std::atomic<int> stopped_by{0};
 int pipe_fds[2] = {-1, -1};
 
-void on_signal(int) {
+void on_signal(int sig) {
+  if (sig != 0) stopped_by.store(sig);
   stopping.store(true);
   char c = 1;
   [[maybe_unused]] auto n = ::write(pipe_fds[1], &c, 1);
@@ -31,6 +33,7 @@ void install_stop_handlers() {
 
 bool stop_requested() noexcept { return stopping.load(); }
 int stop_fd() noexcept { return pipe_fds[0]; }
+int stop_signal() noexcept { return stopped_by.load(); }
 void request_stop() noexcept {
   if (pipe_fds[1] >= 0) on_signal(0);
   else stopping.store(true);

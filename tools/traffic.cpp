@@ -1,6 +1,7 @@
 #include "traffic.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -15,6 +17,7 @@
 #include <thread>
 
 #include "netns_switch.hpp"
+#include "signals.hpp"
 
 namespace tuntap::cli {
 namespace {
@@ -54,10 +57,19 @@ auto in_netns(const std::string& ns, Fn fn) {
   });
 }
 
-bool wait_readable(int fd, int timeout_ms) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, timeout_ms) > 0;
+// Waits for `fd` to be ready for `events`; false on timeout or once a stop is requested (Ctrl-C,
+// SIGTERM), so a transfer ends within a moment of it rather than at its timeout.
+bool wait_for(int fd, short events, int timeout_ms) {
+  pollfd p[2] = {{fd, events, 0}, {stop_fd(), POLLIN, 0}};  // a negative fd (no handlers) is skipped
+  while (!stop_requested()) {
+    int n = ::poll(p, 2, timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    return n > 0 && p[1].revents == 0 && p[0].revents != 0;
+  }
+  return false;
 }
+
+bool wait_readable(int fd, int timeout_ms) { return wait_for(fd, POLLIN, timeout_ms); }
 
 }  // namespace
 
@@ -113,7 +125,7 @@ TransferResult tcp_transfer(const std::string& client_ns, const std::string& ser
     ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     // The device may just have come up: retry the connect for a while.
     bool connected = false;
-    for (int i = 0; i < 50 && !connected; ++i) {
+    for (int i = 0; i < 50 && !connected && !stop_requested(); ++i) {
       connected = ::connect(s, reinterpret_cast<const sockaddr*>(&ss), len) == 0;
       if (!connected) {
         ::close(s);
@@ -126,6 +138,8 @@ TransferResult tcp_transfer(const std::string& client_ns, const std::string& ser
       ::close(s);
       return std::string("connect: ") + std::strerror(errno);
     }
+    // Non-blocking from here, so a stop request ends a write waiting for the window.
+    ::fcntl(s, F_SETFL, ::fcntl(s, F_GETFL) | O_NONBLOCK);
     std::mt19937_64 rng(bytes);
     std::vector<unsigned char> chunk(1 << 18);
     std::size_t left = bytes;
@@ -139,7 +153,12 @@ TransferResult tcp_transfer(const std::string& client_ns, const std::string& ser
       h = fnv(h, chunk.data(), n);
       std::size_t off = 0;
       while (off < n) {
-        auto w = ::write(s, chunk.data() + off, n - off);
+        auto w = ::send(s, chunk.data() + off, n - off, MSG_NOSIGNAL);  // a closed peer is an error, not SIGPIPE
+        if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+          if (wait_for(s, POLLOUT, timeout_seconds * 1000)) continue;
+          ::close(s);
+          return std::string(stop_requested() ? "stopped" : "write: timed out");
+        }
         if (w <= 0) {
           ::close(s);
           return std::string("write: ") + std::strerror(errno);
@@ -216,7 +235,7 @@ UdpFlowResult udp_flow(const std::string& client_ns, const std::string& server_n
       // At most `window` datagrams in flight: fewer than any queue on the way holds, so none can
       // overflow one however slowly the path runs. A path that stalls (a datagram lost) ends the flow.
       auto stalled_at = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-      while (i - std::min(i, arrived.load(std::memory_order_acquire)) >= window) {
+      while (i - std::min(i, arrived.load(std::memory_order_acquire)) >= window && !stop_requested()) {
         if (std::chrono::steady_clock::now() > stalled_at) {
           result.error = "the flow stalled after " + std::to_string(i) + " datagrams sent";
           ::close(s);
@@ -230,6 +249,7 @@ UdpFlowResult udp_flow(const std::string& client_ns, const std::string& server_n
       for (std::size_t j = 8; j < result.sent_sizes[i]; ++j) buf[j] = static_cast<unsigned char>(seq + j);
       if (::sendto(s, buf.data(), result.sent_sizes[i], 0, reinterpret_cast<const sockaddr*>(&ss), len) > 0)
         ++result.sent;
+      if (stop_requested()) break;
     }
     ::close(s);
     return 0;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,6 +71,16 @@ NamedNetns::NamedNetns(const std::string& tag) : name_("tt-" + tag + "-" + std::
 }
 
 NamedNetns::~NamedNetns() { sh("ip netns del " + name_); }
+
+MachineLock::MachineLock(const std::string& name) {
+  const std::string path = "/tmp/tuntap-test-" + name + ".lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) ADD_FAILURE() << "lock " << path << ": " << std::strerror(errno);
+}
+
+MachineLock::~MachineLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
 
 bool enter_netns(const std::string& name) {
   std::string path = "/var/run/netns/" + name;

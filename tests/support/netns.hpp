@@ -53,6 +53,20 @@ class NamedNetns {
   std::string name_;
 };
 
+// An exclusive lock on /tmp/tuntap-test-NAME.lock, held while the object lives: tests that share
+// something machine-wide (the demo's namespaces, which any demo may sweep) then run one at a time,
+// even when ctest runs them in parallel processes.
+class MachineLock {
+ public:
+  explicit MachineLock(const std::string& name);
+  ~MachineLock();
+  MachineLock(const MachineLock&) = delete;
+  MachineLock& operator=(const MachineLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Moves the calling thread into the named namespace (for threads made to serve a second host).
 bool enter_netns(const std::string& name);
 

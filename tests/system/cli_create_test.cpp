@@ -59,8 +59,7 @@ bool eventually(F&& condition) {
 using CliCreate = tuntap::test::NetnsTest;
 
 TEST_F(CliCreate, CreatesAndConfiguresAPersistentDevice) {
-  auto r = sh(kCli +
-              " create tt9 --persist --addr 10.9.0.1/24 --addr fd00:9::1/64 --mtu 1400 --up --ipv6-forwarding on");
+  auto r = sh(kCli + " create tt9 --addr 10.9.0.1/24 --addr fd00:9::1/64 --mtu 1400 --up --ipv6-forwarding on");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "tt9\n");
 
@@ -81,20 +80,24 @@ TEST_F(CliCreate, CreatesAndConfiguresAPersistentDevice) {
   auto shown = Json::parse(must(kCli + " show tt9 --json"));
   ASSERT_EQ(shown.size(), 1u);
   const auto& s = shown[0];
-  EXPECT_EQ(s["name"].string(), "tt9");
+  EXPECT_EQ(s["ifname"].string(), "tt9");
   EXPECT_EQ(s["ifindex"].integer(), link["ifindex"].integer());
-  EXPECT_EQ(s["type"].string(), "tun");
-  EXPECT_TRUE(s["persist"].boolean());
+  EXPECT_EQ(s["linkinfo"]["info_data"]["type"].string(), "tun");
+  EXPECT_TRUE(s["linkinfo"]["info_data"]["persist"].boolean());
   EXPECT_EQ(s["mtu"].integer(), 1400);
-  EXPECT_TRUE(s["up"].boolean());
-  EXPECT_TRUE(s["flags"].contains("UP"));
-  EXPECT_TRUE(s["flags"].contains("NO-CARRIER"));  // persistent, and nobody holds it now
+  EXPECT_EQ(s["txqlen"].integer(), link["txqlen"].integer());
+  EXPECT_EQ(s["operstate"].string(), link["operstate"].string());
+  // The flags as ip lists them, in its order: NO-CARRIER (persistent, nobody holds it), POINTOPOINT...
+  ASSERT_EQ(s["flags"].size(), link["flags"].size());
+  for (std::size_t i = 0; i < link["flags"].size(); ++i) EXPECT_EQ(s["flags"][i].string(), link["flags"][i].string());
+  EXPECT_TRUE(s["flags"].contains("NO-CARRIER"));
   EXPECT_TRUE(s["ipv6"]["forwarding"].boolean());
-  ASSERT_EQ(s["addresses"].size(), addrs.size());
+  ASSERT_EQ(s["addr_info"].size(), addrs.size());
   for (std::size_t i = 0; i < addrs.size(); ++i) {
-    EXPECT_EQ(s["addresses"][i]["local"].string(), addrs[i]["local"].string());
-    EXPECT_EQ(s["addresses"][i]["prefixlen"].integer(), addrs[i]["prefixlen"].integer());
-    EXPECT_EQ(s["addresses"][i]["family"].string(), addrs[i]["family"].string());
+    EXPECT_EQ(s["addr_info"][i]["local"].string(), addrs[i]["local"].string());
+    EXPECT_EQ(s["addr_info"][i]["prefixlen"].integer(), addrs[i]["prefixlen"].integer());
+    EXPECT_EQ(s["addr_info"][i]["family"].string(), addrs[i]["family"].string());
+    EXPECT_EQ(s["addr_info"][i]["scope"].string(), addrs[i]["scope"].string());
   }
 
   auto del = sh(kCli + " delete tt9");
@@ -182,10 +185,10 @@ TEST_F(CliCreate, PointToPointOwnerAndSwitches) {
   EXPECT_EQ(read_file("/proc/sys/net/ipv6/conf/tt8/disable_ipv6"), "0");
 
   auto shown = Json::parse(must(kCli + " show tt8 --json"))[0];
-  EXPECT_EQ(std::to_string(shown["owner"].integer()), nobody);
-  EXPECT_EQ(shown["group"].integer(), 4321);
-  EXPECT_TRUE(shown["multi_queue"].boolean());
-  EXPECT_EQ(shown["addresses"][0]["peer"].string(), "10.1.0.2");
+  EXPECT_EQ(std::to_string(shown["tun_owner"].integer()), nobody);
+  EXPECT_EQ(shown["tun_group"].integer(), 4321);
+  EXPECT_TRUE(shown["linkinfo"]["info_data"]["multi_queue"].boolean());
+  EXPECT_EQ(shown["addr_info"][0]["address"].string(), "10.1.0.2");  // the peer, as ip -j addr says it
   EXPECT_FALSE(shown["ipv6"]["slaac"].boolean());
 
   auto off = sh(kCli + " create tt7 --persist --ipv6 off");
@@ -193,8 +196,8 @@ TEST_F(CliCreate, PointToPointOwnerAndSwitches) {
   EXPECT_EQ(read_file("/proc/sys/net/ipv6/conf/tt7/disable_ipv6"), "1");
 }
 
-TEST_F(CliCreate, ANonPersistentDeviceLivesWhileTheCommandRuns) {
-  auto pid = lines(must(kCli + " create tt6 --addr 10.6.0.1/24 --up >/dev/null 2>&1 & echo $!")).at(0);
+TEST_F(CliCreate, AForegroundDeviceLivesWhileTheCommandRuns) {
+  auto pid = lines(must(kCli + " create tt6 --foreground --addr 10.6.0.1/24 --up >/dev/null 2>&1 & echo $!")).at(0);
   // The command adds the address, then brings the device up: wait for both.
   ASSERT_TRUE(eventually([] {
     return sh("ip -j addr show tt6 2>/dev/null | grep -q 10.6.0.1 && ip -br link show tt6 | grep -q '[<,]UP[,>]'")
@@ -214,11 +217,12 @@ TEST_F(CliCreate, ShowListsEveryTunTapDeviceAndOnlyThose) {
   auto all = Json::parse(must(kCli + " show --json"));
   ASSERT_EQ(all.size(), 2u);  // not lo
   for (const auto& d : all.items()) {
-    auto ip = Json::parse(must("ip -j -d link show " + d["name"].string()))[0];
+    auto ip = Json::parse(must("ip -j -d link show " + d["ifname"].string()))[0];
     EXPECT_EQ(d["ifindex"].integer(), ip["ifindex"].integer());
     EXPECT_EQ(d["mtu"].integer(), ip["mtu"].integer());
-    EXPECT_EQ(d["type"].string(), ip["linkinfo"]["info_data"]["type"].string());
-    if (d["type"].string() == "tap") {
+    EXPECT_EQ(d["link_type"].string(), ip["link_type"].string());
+    EXPECT_EQ(d["linkinfo"]["info_data"]["type"].string(), ip["linkinfo"]["info_data"]["type"].string());
+    if (d["linkinfo"]["info_data"]["type"].string() == "tap") {
       EXPECT_EQ(d["address"].string(), ip["address"].string());
     }
   }

@@ -61,6 +61,26 @@ TEST_P(CliBridgeFaultTest, RemovingANamespaceEndsTheBridgeWithStatus1AndSaysWhic
   EXPECT_NE(sh("ip -n " + h1.name() + " link show fn1").status, 0) << "the other device goes with the bridge";
 }
 
+// dump and tunnel run inside the namespace given with -n: removed, it ends them the same way.
+TEST_F(CliFaultTest, RemovingTheNamespaceOfADumpOrATunnelEndsItWithStatus1) {
+  for (std::string command : {"dump", "tunnel"}) {
+    SCOPED_TRACE(command);
+    tuntap::test::NamedNetns h("fr-h");
+    std::string args = command == "dump" ? " dump -n " + h.name() + " frd --addr 10.3.10.1/24 --up -q"
+                                         : " tunnel -n " + h.name() +
+                                               " --dev frd --addr 10.3.10.1/24 --listen 127.0.0.1:5600"
+                                               " --peer 127.0.0.1:5601 --mtu 1400 -q";
+    tuntap::test::Process running(cli + args);
+    ASSERT_TRUE(wait_for_link("frd", "ip -n " + h.name(), true));
+    must("ip netns del " + h.name());
+    auto r = running.wait(3000);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("tuntap " + command + ": namespace " + h.name() + " was removed (ip netns del?): stopping"),
+              std::string::npos)
+        << r.output;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Offload, CliBridgeFaultTest, ::testing::Values("split", "passthrough", "off"));
 
 // A sender's device MTU dipping below net.ipv4.route.min_pmtu under a TCP stream makes the kernel

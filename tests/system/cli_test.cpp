@@ -183,12 +183,12 @@ TEST_F(CliTest, BridgeJoinsTwoNamespacesAndStopsOnSigterm) {
   EXPECT_NE(sh("ip -n " + h2.name() + " link show br2").status, 0);
 }
 
-// Every line `bridge --json` prints on stdout (rate lines, then the summary) is JSON that Python's
-// strict reader accepts; stderr (the start-up line) is kept out of stdout.
+// Every line `bridge --json` prints on stdout (rate lines every --interval, then the summary) is
+// JSON that Python's strict reader accepts; stderr (the start-up line) is kept out of stdout.
 TEST_F(CliTest, BridgeJsonPrintsOnlyJsonLines) {
   tuntap::test::NamedNetns h1("cli-j1"), h2("cli-j2");
   tuntap::test::Process bridge("sh -c 'exec " + cli + " bridge " + h1.name() + "/js-1 " + h2.name() +
-                               "/js-2 --addr-a 10.4.0.1/24 --addr-b 10.4.0.2/24 --json 2>/dev/null'");
+                               "/js-2 --addr-a 10.4.0.1/24 --addr-b 10.4.0.2/24 --json --interval 1 2>/dev/null'");
   ASSERT_TRUE(wait_for_link("js-2", "ip -n " + h2.name()));
   auto ping = sh(h1.exec("ping -c 6 -i 0.4 -W 2 10.4.0.2"));  // traffic for ~2 s: two rate lines
   EXPECT_EQ(ping.status, 0) << ping.output;
@@ -322,6 +322,7 @@ TEST_F(CliTest, BridgeRefusesAnUnknownNamespaceInOneLine) {
 }
 
 TEST_F(CliTest, DemoRunsEndToEndAndLeavesNothingBehind) {
+  tuntap::test::MachineLock demos("demo");  // no other demo makes or sweeps namespaces meanwhile
   auto pcap = "/tmp/tuntap-demo-test-" + std::to_string(::getpid()) + ".pcap";
   auto r = sh(cli + " demo --megabytes 64 --pcap " + pcap);
   EXPECT_EQ(r.status, 0) << r.output;

@@ -160,7 +160,8 @@ TEST_F(LinkMonitorTest, StopsPromptlyAndReleasesEverything) {
     auto t0 = std::chrono::steady_clock::now();
     monitor.stop();
     monitor.stop();  // idempotent
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, 200ms);
+    // Promptly: a call nobody woke would wait for good; a second leaves room for a loaded machine.
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
     EXPECT_FALSE(monitor.active());
     EXPECT_EQ(tuntap::test::open_fds(), fds);
     EXPECT_EQ(threads_settled(tasks), tasks);

@@ -167,7 +167,8 @@ TEST_F(NativeBridgeTest, StopDuringTrafficReturnsPromptlyAndClosesBothDevices) {
   auto start = std::chrono::steady_clock::now();
   bridge->stop();
   auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(took, 250ms) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  // Promptly: a call nobody woke would wait for good; a second leaves room for a loaded machine.
+  EXPECT_LT(took, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
   EXPECT_TRUE(bridge->stopped());
   std::array<std::byte, 64> buf;
   std::array<std::span<std::byte>, 1> one{std::span(buf)};
@@ -184,7 +185,8 @@ TEST_F(NativeBridgeTest, StopWhileIdleWakesTheThreadWaitingOnBothDevices) {
   EXPECT_FALSE(bridge->stopped());
   auto start = std::chrono::steady_clock::now();
   bridge->stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 250ms);
+  // Promptly: a call nobody woke would wait for good; a second leaves room for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
   EXPECT_TRUE(bridge->stopped());
 }
 

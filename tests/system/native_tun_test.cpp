@@ -289,7 +289,8 @@ TEST_F(NativeTunTest, StopDuringTrafficEndsBothDirectionsPromptly) {
   auto start = std::chrono::steady_clock::now();
   p2p->stop();
   auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(took, 250ms) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  // Promptly: a call nobody woke would wait for good; a second leaves room for a loaded machine.
+  EXPECT_LT(took, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
   std::array<std::byte, 64> buf;
   std::array<std::span<std::byte>, 1> one{std::span(buf)};
   std::array<std::size_t, 1> size;

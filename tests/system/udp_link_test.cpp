@@ -477,7 +477,8 @@ TEST_F(UdpLinkTest, CloseFromAnotherThreadWakesABlockedReadPromptly) {
     a->close();
     reader.join();
     EXPECT_EQ(result.error, tuntap::errc::closed);
-    EXPECT_LT(woke - closed_at, 100ms);
+    // Promptly: a call nobody woke would wait for good; a second leaves room for a loaded machine.
+    EXPECT_LT(woke - closed_at, 1s);
     a->close();  // idempotent
     EXPECT_EQ(a->fd(), -1);
     auto batch = Batch::for_read(1, 2048);

@@ -45,7 +45,7 @@ TEST(LiveStatsJson, EveryLineIsOneObjectWithSnakeCaseKeys) {
   // A note with every character that needs escaping, and the labels bridge and tunnel use.
   const std::string note = "offload \"split\" C:\\ tab\there\nnext \x01";
   {
-    LiveStats stats(f, true);
+    LiveStats stats(f, true, 1.0);
     stats.add("to-peer", [] { return Totals{.packets = 3, .bytes = 300, .drops = 1, .errors = 0}; });
     stats.add("tt0->tt1", [] { return Totals{.packets = 5, .bytes = 500, .drops = 0, .errors = 2}; });
     stats.set_note([&] { return note; });
@@ -89,6 +89,36 @@ TEST(LiveStatsJson, LabelsBecomeSnakeCaseKeys) {
   EXPECT_EQ(tuntap::cli::json_key("from-peer"), R"("from_peer")");
   EXPECT_EQ(tuntap::cli::json_key("br1->br2"), R"("br1_to_br2")");
   EXPECT_EQ(tuntap::cli::json_key("a\"b"), R"("a\"b")");
+}
+
+// Fields (structured values) take the note's place in JSON; text lines keep the note. Lines come
+// at the interval asked, also into a file (a log), not only on a terminal.
+TEST(LiveStatsJson, FieldsReplaceTheNoteAndLinesFollowTheInterval) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  {
+    LiveStats stats(f, true, 0.2);
+    EXPECT_EQ(stats.interval(), 0.2);
+    stats.add("a->b", [] { return Totals{.packets = 1}; });
+    stats.set_note([] { return std::string("prose"); });
+    stats.set_fields([] { return LiveStats::Fields{{"dropped_foreign", "3"}, {"gso", "true"}}; });
+    stats.tick();  // too early: nothing
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    stats.tick();
+    stats.summary();
+  }
+  auto lines = lines_of(f);
+  std::fclose(f);
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) {
+    auto o = Json::parse(line);
+    EXPECT_EQ(o["dropped_foreign"].integer(), 3) << line;
+    EXPECT_TRUE(o["gso"].boolean()) << line;
+    EXPECT_EQ(line.find("prose"), std::string::npos) << line;
+  }
+  std::FILE* log = std::tmpfile();
+  EXPECT_EQ(LiveStats(log, false).interval(), 10.0) << "a file is not a terminal: a line every 10 s";
+  std::fclose(log);
 }
 
 TEST(JsonQuote, EscapesQuotesBackslashesAndControlCharacters) {
