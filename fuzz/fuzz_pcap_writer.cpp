@@ -112,7 +112,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(!result);
       const std::size_t caplen = std::min(length, snaplen);
       accepted.push_back({{packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(caplen)},
-                          std::max(original, length), seconds, nanos});
+                          std::max(original, length),
+                          seconds,
+                          nanos});
       bytes += 16 + caplen;
       if (caplen < std::max(original, length)) ++truncated;
     }
@@ -126,8 +128,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Read it back.
   char err[PCAP_ERRBUF_SIZE];
-  const auto precision =
-      config.precision == PcapPrecision::nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO;
+  const auto precision = config.precision == PcapPrecision::nano ? PCAP_TSTAMP_PRECISION_NANO
+                                                                 : PCAP_TSTAMP_PRECISION_MICRO;
   pcap_t* p = pcap_open_offline_with_tstamp_precision(config.path.c_str(), precision, err);
   check(p != nullptr);
   check(pcap_datalink(p) == (config.link_type == PcapLinkType::ethernet ? DLT_EN10MB : DLT_RAW));

@@ -44,8 +44,7 @@ struct Reader {
 
 bool operator==(const RxTally& a, const RxTally& b) {
   return a.packets == b.packets && a.bytes == b.bytes && a.gro == b.gro && a.foreign == b.foreign &&
-         a.too_short == b.too_short && a.not_ip == b.not_ip && a.bad_length == b.bad_length &&
-         a.too_long == b.too_long;
+         a.too_short == b.too_short && a.not_ip == b.not_ip && a.bad_length == b.bad_length && a.too_long == b.too_long;
 }
 
 }  // namespace
@@ -142,8 +141,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool expect = d.from_peer && !d.truncated && check_datagram(d.data, mtu) == DatagramVerdict::ok;
     check(ok == expect);
     accepted += ok;
-    const std::uint64_t dropped =
-        direct.foreign + direct.too_short + direct.not_ip + direct.bad_length + direct.too_long;
+    const std::uint64_t dropped = direct.foreign + direct.too_short + direct.not_ip + direct.bad_length +
+                                  direct.too_long;
     check(dropped == dropped_before + (ok ? 0 : 1));
     dropped_before = dropped;
   }
