@@ -3,8 +3,10 @@ JOBS      ?= $(shell nproc)
 BUILD     ?= build
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_SECONDS ?= 20
+FUZZ_RUNS ?= 10000000
+FUZZ_MAX_SECONDS ?= 0
 
-.PHONY: all deps configure build demo test format unit system release asan tsan fuzz bench stress clean
+.PHONY: all deps configure build demo test format unit system release asan tsan fuzz fuzz-long fuzz-build bench stress clean
 
 all: build
 
@@ -62,13 +64,21 @@ tsan: deps
 	cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
-# Every fuzz target runs FUZZ_SECONDS from its seed corpus (longer by hand: make fuzz FUZZ_SECONDS=600).
-fuzz: deps
+# Every fuzz target replays its kept corpus (fuzz/corpus/<name>/), then runs FUZZ_SECONDS from it
+# (longer by hand: make fuzz FUZZ_SECONDS=600). docs/fuzzing.md.
+fuzz: fuzz-build
+	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+# FUZZ_RUNS executions of each target, one at a time, niced; the new finds merged into the kept
+# corpus, minimized. FUZZ_MAX_SECONDS caps a target too slow for that (0: no cap).
+fuzz-long: fuzz-build
+	MAX_SECONDS=$(FUZZ_MAX_SECONDS) scripts/fuzz-long.sh build-fuzz $(FUZZ_RUNS)
+
+fuzz-build: deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DTUNTAP_BUILD_FUZZ=ON -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_TOOLS=OFF \
 	  -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
 	cmake --build build-fuzz -j $(JOBS)
-	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: build
 	bench/run.sh $(BUILD)

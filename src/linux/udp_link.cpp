@@ -16,8 +16,8 @@
 #include <optional>
 #include <vector>
 
+#include "compose/udp_receive.hpp"
 #include "linux/closable_fd.hpp"
-#include "packet/wire.hpp"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -31,6 +31,12 @@
 
 namespace tuntap {
 
+using detail::accept_datagram;
+using detail::deliver_datagrams;
+using detail::RxCursor;
+using detail::RxDatagram;
+using detail::RxTally;
+
 namespace {
 
 // The kernel's limit of segments in one GSO send (UDP_MAX_SEGMENTS: 64 before 6.x, 128 after).
@@ -43,26 +49,6 @@ constexpr std::size_t max_batch = 1024;  // UIO_MAXIOV
 struct alignas(cmsghdr) ControlBuffer {
   unsigned char bytes[CMSG_SPACE(sizeof(int))];
 };
-
-enum class Verdict : std::uint8_t { ok, too_short, not_ip, bad_length, too_long };
-
-// Is this datagram exactly one IPv4 or IPv6 packet of at most mtu bytes?
-Verdict check_packet(const std::byte* p, std::size_t n, std::size_t mtu) noexcept {
-  if (n > mtu) return Verdict::too_long;
-  if (n == 0) return Verdict::too_short;
-  const std::span<const std::byte> packet(p, n);
-  const unsigned version = wire::ip_version(packet);
-  if (version == 0) return Verdict::not_ip;
-  if (n < (version == 4 ? wire::ipv4_header_length : wire::ipv6_header_length)) return Verdict::too_short;
-  // The length field must cover exactly the datagram. (An IPv6 payload length of 0 would mean a
-  // jumbogram: never one on a UDP link.)
-  if (wire::declared_ip_length(packet) != n) return Verdict::bad_length;
-  if (version == 4) {
-    const std::size_t header = (wire::u8(p[0]) & 0x0fu) * 4u;
-    if (header < wire::ipv4_header_length || header > n) return Verdict::bad_length;
-  }
-  return Verdict::ok;
-}
 
 struct SockAddr {
   sockaddr_storage storage{};
@@ -135,11 +121,6 @@ std::size_t gro_segment_size(msghdr& msg) noexcept {
   return 0;
 }
 
-// Counters a batch accumulates locally and publishes once.
-struct RxTally {
-  std::uint64_t packets = 0, bytes = 0, gro = 0, foreign = 0, too_short = 0, not_ip = 0, bad_length = 0, too_long = 0;
-};
-
 // Errors of a GSO send that mean "this socket cannot segment at all": switch GSO off and retry.
 // EIO: no checksum offload on the way (IPsec, UDP-Lite); EINVAL: too many segments, SO_NO_CHECK,
 // or (before Linux 6.x) a segment larger than the route MTU; EOPNOTSUPP/ENOPROTOOPT: no UDP_SEGMENT.
@@ -186,9 +167,9 @@ struct UdpLinkState {
   std::vector<iovec> rx_iov;
   std::vector<sockaddr_storage> rx_names;
   std::vector<ControlBuffer> rx_control;
-  std::size_t rx_received = 0;  // messages of the last GRO receive
-  std::size_t rx_next = 0;      // the first not fully delivered
-  std::size_t rx_offset = 0;    // bytes of it already delivered (or dropped)
+  std::vector<RxDatagram> rx_got;  // what the last GRO receive brought
+  std::size_t rx_received = 0;     // messages of the last GRO receive
+  RxCursor rx_cursor;              // how far they are delivered
 
   // Write side (one writer at a time).
   std::vector<mmsghdr> tx_msgs;
@@ -210,16 +191,6 @@ struct UdpLinkState {
     if (t.not_ip != 0) dropped_not_ip.fetch_add(t.not_ip, r);
     if (t.bad_length != 0) dropped_bad_length.fetch_add(t.bad_length, r);
     if (t.too_long != 0) dropped_too_long.fetch_add(t.too_long, r);
-  }
-
-  static void count_drop(RxTally& t, Verdict v) noexcept {
-    switch (v) {
-      case Verdict::ok: break;
-      case Verdict::too_short: ++t.too_short; break;
-      case Verdict::not_ip: ++t.not_ip; break;
-      case Verdict::bad_length: ++t.bad_length; break;
-      case Verdict::too_long: ++t.too_long; break;
-    }
   }
 
   // Prepares rx message i to receive into [data, data + size).
@@ -258,80 +229,18 @@ struct UdpLinkState {
     for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
       const msghdr& h = rx_msgs[i].msg_hdr;
       std::size_t len = rx_msgs[i].msg_len;
-      if (!same_peer(rx_names[i], h.msg_namelen, peer)) {
-        ++t.foreign;
-        continue;
-      }
-      if ((h.msg_flags & MSG_TRUNC) != 0) {
-        ++t.too_long;
-        continue;
-      }
       std::byte* data = bufs[i].data() + offset;
-      auto verdict = check_packet(data, len, config.mtu);
-      if (verdict != Verdict::ok) {
-        count_drop(t, verdict);
-        continue;
-      }
+      const RxDatagram d{{data, len}, 0, same_peer(rx_names[i], h.msg_namelen, peer), (h.msg_flags & MSG_TRUNC) != 0};
+      if (!accept_datagram(d, config.mtu, t)) continue;
       if (k != i) std::memmove(bufs[k].data() + offset, data, len);
       sizes[k++] = len;
-      ++t.packets;
-      t.bytes += len;
     }
     return {k, {}};
   }
 
   // With GRO: deliver what the last receive left, segment by segment, into the caller's buffers.
   std::size_t deliver_pending(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset, RxTally& t) noexcept {
-    std::size_t k = 0;
-    while (rx_next < rx_received && k < bufs.size()) {
-      const msghdr& h = rx_msgs[rx_next].msg_hdr;
-      std::size_t len = rx_msgs[rx_next].msg_len;
-      const std::byte* data = arena.get() + rx_next * gro_slot_size;
-      std::size_t segment = gro_segment_size(rx_msgs[rx_next].msg_hdr);
-      if (rx_offset == 0) {
-        // Judge the whole datagram once: its source first (a stranger's datagram is foreign, even
-        // an empty one), then whether it is empty or the kernel cut it.
-        std::size_t datagrams = segment == 0 || len == 0 ? 1 : (len + segment - 1) / segment;
-        bool drop = false;
-        if (!same_peer(rx_names[rx_next], h.msg_namelen, peer)) {
-          t.foreign += datagrams;
-          drop = true;
-        } else if (len == 0) {
-          ++t.too_short;
-          drop = true;
-        } else if ((h.msg_flags & MSG_TRUNC) != 0) {
-          t.too_long += datagrams;
-          drop = true;
-        } else if (segment != 0 && segment < len) {
-          ++t.gro;
-        }
-        if (drop) {
-          ++rx_next;
-          continue;
-        }
-      }
-      if (segment == 0 || segment > len) segment = len;
-      while (rx_offset < len && k < bufs.size()) {
-        std::size_t n = std::min(segment, len - rx_offset);
-        const std::byte* p = data + rx_offset;
-        rx_offset += n;
-        auto verdict = check_packet(p, n, config.mtu);
-        if (verdict == Verdict::ok && bufs[k].size() - offset < n) verdict = Verdict::too_long;
-        if (verdict != Verdict::ok) {
-          count_drop(t, verdict);
-          continue;
-        }
-        std::memcpy(bufs[k].data() + offset, p, n);
-        sizes[k++] = n;
-        ++t.packets;
-        t.bytes += n;
-      }
-      if (rx_offset >= len) {
-        ++rx_next;
-        rx_offset = 0;
-      }
-    }
-    return k;
+    return deliver_datagrams(std::span(rx_got).first(rx_received), rx_cursor, bufs, sizes, offset, config.mtu, t);
   }
 
   IoResult read_gro(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset, RxTally& t) noexcept {
@@ -342,8 +251,14 @@ struct UdpLinkState {
     int n = receive(want);
     if (n < 0) return {0, errno_code(errno)};
     rx_received = static_cast<std::size_t>(n);
-    rx_next = 0;
-    rx_offset = 0;
+    rx_cursor = {};
+    for (std::size_t i = 0; i < rx_received; ++i) {
+      msghdr& h = rx_msgs[i].msg_hdr;
+      rx_got[i] = {{arena.get() + i * gro_slot_size, rx_msgs[i].msg_len},
+                   gro_segment_size(h),
+                   same_peer(rx_names[i], h.msg_namelen, peer),
+                   (h.msg_flags & MSG_TRUNC) != 0};
+    }
     return {deliver_pending(bufs, sizes, offset, t), {}};
   }
 
@@ -489,6 +404,7 @@ std::unique_ptr<UdpLink> UdpLink::open(const UdpLinkConfig& config, std::error_c
   if (state->gro) {
     // Not value-initialised: pages are touched only when a datagram lands there.
     state->arena.reset(new std::byte[batch * gro_slot_size]);
+    state->rx_got.resize(batch);
   }
   state->tx_msgs.resize(batch);
   state->tx_iov.resize(batch);

@@ -50,7 +50,8 @@ IpAddress IpAddress::parse(std::string_view text, std::error_code& ec) noexcept 
   IpAddress ip;
   ec = errc::invalid_argument;
   char buf[INET6_ADDRSTRLEN + 1];
-  if (text.empty() || text.size() >= sizeof buf) return ip;
+  // inet_pton reads a C string: a NUL inside the text would hide what follows it.
+  if (text.empty() || text.size() >= sizeof buf || text.find('\0') != std::string_view::npos) return ip;
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   if (text.find(':') == std::string_view::npos) {

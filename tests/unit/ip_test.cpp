@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <string_view>
 #include <unordered_set>
 
 #include "tuntap/ip.hpp"
@@ -32,6 +33,22 @@ TEST(IpAddress, RejectsBadTextWithInvalidArgument) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'nope'"), std::string::npos) << e.what();
   }
+}
+
+// Found by fuzz/fuzz_cli_parsers: the text went to inet_pton as a C string, so everything from a
+// NUL on was ignored and "10.0.0.1<NUL>junk" parsed as 10.0.0.1.
+TEST(IpAddress, RejectsTextWithNul) {
+  using namespace std::string_view_literals;
+  for (auto bad : {"10.0.0.1\0junk"sv, "fd00::1\0"sv, "\0"sv}) {
+    std::error_code ec;
+    IpAddress::parse(bad, ec);
+    EXPECT_EQ(ec, errc::invalid_argument) << bad.size();
+    Prefix::parse(bad, ec);
+    EXPECT_EQ(ec, errc::invalid_argument) << bad.size();
+  }
+  std::error_code ec;
+  Prefix::parse("10.0.0.1\0/24"sv, ec);
+  EXPECT_EQ(ec, errc::invalid_argument);
 }
 
 TEST(IpAddress, ClassifiesAddresses) {
