@@ -40,13 +40,13 @@ system: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L system
 
 # The library and the CLI as users build them: Release, warnings as errors, with GCC (shared, so the
-# exported symbols are checked) and with clang (static).
+# exported symbols are checked) and with clang (static only).
 release: deps
 	cmake -S . -B build-release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
 	  -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
 	cmake --build build-release -j $(JOBS)
 	scripts/check-symbols.sh build-release
-	CC=clang CXX=clang++ cmake -S . -B build-release-clang $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release \
+	CC=clang CXX=clang++ cmake -S . -B build-release-clang $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
 	  -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
 	cmake --build build-release-clang -j $(JOBS)
 
