@@ -4,7 +4,7 @@ BUILD     ?= build
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps configure build demo test format unit system release asan tsan fuzz bench stress clean
+.PHONY: all deps configure build demo test format unit system release package check-package docs asan tsan fuzz bench stress clean
 
 all: build
 
@@ -28,7 +28,7 @@ demo: configure
 test: format build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	scripts/check-install.sh $(BUILD)
-	$(MAKE) --no-print-directory release asan tsan fuzz
+	$(MAKE) --no-print-directory release check-package docs asan tsan fuzz
 
 format: deps
 	scripts/check-format.sh
@@ -49,6 +49,25 @@ release: deps
 	CC=clang CXX=clang++ cmake -S . -B build-release-clang $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
 	  -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
 	cmake --build build-release-clang -j $(JOBS)
+
+# The Debian packages (libtuntap0, libtuntap-dev, tuntap) of a stripped Release build, in build-package/.
+package: deps
+	cmake -S . -B build-package $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+	  -DCMAKE_INSTALL_PREFIX=/usr -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
+	cmake --build build-package -j $(JOBS)
+	rm -f build-package/*.deb
+	cd build-package && cpack
+
+# Installs the packages on this machine, builds and runs a consumer against /usr, purges them.
+check-package: package
+	scripts/check-package.sh build-package
+
+# The API reference of include/tuntap (Doxygen); any undocumented public declaration fails it.
+docs:
+	@command -v doxygen >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends doxygen; }
+	mkdir -p build-docs
+	TUNTAP_DOCS_OUT=build-docs doxygen docs/Doxyfile
+	@echo "docs: build-docs/html/index.html"
 
 asan: deps
 	cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DTUNTAP_SANITIZE=address,undefined \
@@ -78,4 +97,4 @@ stress: build
 	scripts/stress.sh $(BUILD) 5
 
 clean:
-	rm -rf build build-release build-release-clang build-asan build-tsan build-fuzz
+	rm -rf build build-release build-release-clang build-package build-docs build-asan build-tsan build-fuzz
