@@ -8,7 +8,7 @@ tuntap=${1:?usage: scripts/check-manuals.sh TUNTAP_BINARY MAN_DIR}
 dir=${2:?usage: scripts/check-manuals.sh TUNTAP_BINARY MAN_DIR}
 fail() { echo "check-manuals: $*" >&2; exit 1; }
 # The subcommands --help lists: the indented words under SUBCOMMANDS.
-mapfile -t subs < <("$tuntap" --help | awk '/^SUBCOMMANDS:/ {on=1; next} on && /^  [a-z]/ {print $1}')
+mapfile -t subs < <("$tuntap" --help | awk 'toupper($0) ~ /^SUBCOMMANDS:/ {on=1; next} on && /^  [a-z]/ {print $1}')
 ((${#subs[@]} > 0)) || fail "tuntap --help lists no subcommands"
 # Options in a page's source: roff escapes hyphens.
 options_of_page() { sed 's/\\-/-/g' "$1"; }

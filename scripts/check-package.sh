@@ -56,6 +56,7 @@ g++ -O2 -DNDEBUG $(pkg-config --cflags tuntap) "$source_dir/tests/consumer/main.
   -o "$work/pkgconfig-consumer"
 for consumer in "$work/cmake/consumer" "$work/pkgconfig-consumer"; do
   lib=$(ldd "$consumer" | awk '/libtuntap\.so/ {print $3}')
+  lib=$(realpath -e "$lib" 2>/dev/null || echo "$lib")  # /lib is /usr/lib on a merged-/usr system
   [[ $lib == /usr/lib/* ]] || { echo "check-package: $consumer does not link /usr's shared libtuntap (ldd: '$lib')" >&2; exit 1; }
   timeout 30 unshare -n "$consumer" tpkg0
 done
@@ -70,7 +71,7 @@ completion=$(bash -c 'source /usr/share/bash-completion/completions/tuntap; COMP
 [[ $completion == bridge ]] || { echo "check-package: completing 'tuntap b' gave '$completion'" >&2; exit 1; }
 
 dpkg_wait --purge "${packages[@]}" >/dev/null
-left=$(while read -r path; do [[ -e $path && ! -d $path ]] && echo "$path"; done <"$work/files")
+left=$(while read -r path; do if [[ -e $path && ! -d $path ]]; then echo "$path"; fi; done <"$work/files")
 [[ -z $left ]] || { echo "check-package: left after purge: $left" >&2; exit 1; }
 find /usr -path '*tuntap*' | sort >"$work/after"
 if ! diff -u "$work/before" "$work/after"; then
