@@ -4,6 +4,14 @@
 #   tuntap                the tool, its manual pages and its bash completion
 # Runtime dependencies come from dpkg-shlibdeps; the -dev package needs the exact runtime version
 # (the .so link points into it) and the -dev packages of what a static link pulls in.
+# Every Debian package carries its copyright file (Debian policy 12.5).
+foreach(component_package IN ITEMS "runtime;libtuntap${TUNTAP_SOVERSION}" "dev;libtuntap-dev" "cli;tuntap")
+  list(GET component_package 0 component)
+  list(GET component_package 1 package)
+  install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/${package}
+      RENAME copyright COMPONENT ${component})
+endforeach()
+
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME tuntap)
 set(CPACK_PACKAGE_VENDOR "tuntap")
