@@ -54,9 +54,12 @@ std::vector<const CLI::Option*> shown_options(const CLI::App& app, bool position
       [positional](const CLI::Option* o) { return !o->get_group().empty() && o->get_positional() == positional; });
 }
 
+// Flags take no value: CLI11 marks them with expected(0).
+bool takes_value(const CLI::Option& o) { return o.get_expected_max() != 0 && o.get_type_size_max() != 0; }
+
 std::string value_name(const CLI::Option& o) {
   if (!o.get_option_text().empty()) return o.get_option_text();
-  if (o.get_type_size() == 0) return "";
+  if (!takes_value(o)) return "";
   return o.get_type_name();
 }
 
@@ -71,7 +74,7 @@ std::string option_label(const CLI::Option& o) {
 
 std::string option_item(const CLI::Option& o) {
   std::string out = ".TP\n" + option_label(o) + "\n" + roff_lines(o.get_description());
-  if (!o.get_default_str().empty() && o.get_type_size() != 0) {
+  if (!o.get_default_str().empty() && takes_value(o)) {
     out += ".br\nDefault: " + roff(o.get_default_str()) + ".\n";
   }
   if (o.get_required()) out += ".br\nRequired.\n";
@@ -120,8 +123,8 @@ std::string main_page(const CLI::App& app, const std::vector<const CLI::App*>& s
   for (const auto* o : shown_options(app, false)) out += option_item(*o);
   out += ".SH SUBCOMMANDS\n";
   for (const auto* sub : subs) {
-    out += ".TP\n.B " + roff(sub->get_name()) + "\n" + roff(first_line(sub->get_description())) + " See \\fBtuntap\\-" +
-           roff(sub->get_name()) + "\\fR(1).\n";
+    out += ".TP\n.B " + roff(sub->get_name()) + "\n" + roff(first_line(sub->get_description())) + " (\\fBtuntap\\-" +
+           roff(sub->get_name()) + "\\fR(1))\n";
   }
   out += kExitStatus;
   out += ".SH SEE ALSO\n";
@@ -144,7 +147,7 @@ std::string words(const CLI::App& app) {
 std::string value_options(const CLI::App& app) {
   std::string out;
   for (const auto* o : shown_options(app, false)) {
-    if (o->get_type_size() == 0) continue;
+    if (!takes_value(*o)) continue;
     for (const auto& s : o->get_snames()) out += (out.empty() ? "-" : "|-") + s;
     for (const auto& l : o->get_lnames()) out += (out.empty() ? "--" : "|--") + l;
   }
