@@ -50,17 +50,19 @@ release: deps
 	  -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
 	cmake --build build-release-clang -j $(JOBS)
 
-# The Debian packages (libtuntap0, libtuntap-dev, tuntap) of a stripped Release build, in build-package/.
+# The Debian packages (libtuntap0, libtuntap-dev, tuntap) of a stripped Release build, in
+# build-release/: the build `make release` checks (the same options, and the /usr layout of a
+# package), so `make test` builds it once.
 package: deps
-	cmake -S . -B build-package $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+	cmake -S . -B build-release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
 	  -DCMAKE_INSTALL_PREFIX=/usr -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
-	cmake --build build-package -j $(JOBS)
-	rm -f build-package/*.deb
-	cd build-package && cpack
+	cmake --build build-release -j $(JOBS)
+	rm -f build-release/*.deb
+	cd build-release && cpack
 
 # Installs the packages on this machine, builds and runs a consumer against /usr, purges them.
 check-package: package
-	scripts/check-package.sh build-package
+	scripts/check-package.sh build-release
 
 # The API reference of include/tuntap (Doxygen); any undocumented public declaration fails it.
 docs:
@@ -97,4 +99,4 @@ stress: build
 	scripts/stress.sh $(BUILD) 5
 
 clean:
-	rm -rf build build-release build-release-clang build-package build-docs build-asan build-tsan build-fuzz
+	rm -rf build build-release build-release-clang build-docs build-asan build-tsan build-fuzz

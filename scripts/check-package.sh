@@ -4,9 +4,9 @@
 # library), runs both in a fresh network namespace (they open a TUN device and read a datagram back
 # out of it), checks the manuals and the completion, then purges the packages and checks that
 # nothing of them is left. The machine is left as it was found, on failure too.
-#   scripts/check-package.sh [BUILD_DIR]     (default: build-package)
+#   scripts/check-package.sh [BUILD_DIR]     (default: build-release)
 set -euo pipefail
-build=${1:-build-package}
+build=${1:-build-release}
 source_dir=$(cd "$(dirname "$0")/.." && pwd)
 packages=(tuntap libtuntap-dev libtuntap0)
 shopt -s nullglob
