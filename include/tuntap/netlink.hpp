@@ -203,11 +203,11 @@ TUNTAP_API void remove_route(std::string_view name, const RouteSpec& route, std:
 TUNTAP_API std::vector<Route> routes(std::string_view name);
 TUNTAP_API std::vector<Route> routes(std::string_view name, std::error_code& ec);
 
-// Forgets what the calling thread's namespace learnt about IPv4 paths (its route cache: path MTUs
-// from "fragmentation needed", redirects), as `ip route flush cache` does. Needed after an
-// interface's MTU dipped below net.ipv4.route.min_pmtu and came back: the kernel then keeps the
-// low path MTU locked for net.ipv4.route.mtu_expires (10 minutes) and a raised MTU does not undo it
-// (docs/faults.md). IPv6 needs no flush: it raises its learnt path MTUs with the interface's.
+/// Forgets what the calling thread's namespace learnt about IPv4 paths (its route cache: path MTUs
+/// from "fragmentation needed", redirects), as `ip route flush cache` does. Needed after an
+/// interface's MTU dipped below net.ipv4.route.min_pmtu and came back: the kernel then keeps the
+/// low path MTU locked for net.ipv4.route.mtu_expires (10 minutes) and a raised MTU does not undo it
+/// (docs/faults.md). IPv6 needs no flush: it raises its learnt path MTUs with the interface's.
 TUNTAP_API void flush_route_cache();
 TUNTAP_API void flush_route_cache(std::error_code& ec);
 
