@@ -56,6 +56,7 @@ TUNTAP_API Checksum pseudo_header(std::span<const std::byte> src, std::span<cons
 /// RFC 1624 incremental update: the checksum after a 16- or 32-bit field changed from old to new.
 TUNTAP_API std::uint16_t checksum_update16(std::uint16_t checksum, std::uint16_t old_value,
                                            std::uint16_t new_value) noexcept;
+/// checksum_update16() for a 32-bit field.
 TUNTAP_API std::uint16_t checksum_update32(std::uint16_t checksum, std::uint32_t old_value,
                                            std::uint32_t new_value) noexcept;
 

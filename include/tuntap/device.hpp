@@ -18,6 +18,7 @@
 
 namespace tuntap {
 
+/// The kind of device: TUN carries IP packets, TAP carries Ethernet frames.
 enum class Mode : std::uint8_t { tun, tap };
 
 /// Kernel IFF_* flag bits as TUNGETIFF and TUNGETFEATURES report them (linux/if_tun.h).

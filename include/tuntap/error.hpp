@@ -9,6 +9,7 @@
 
 namespace tuntap {
 
+/// The errors of tuntap, one category (category()); each also compares equal to the nearest std::errc.
 enum class errc : int {
   busy = 1,           ///< the name is taken or the resource is in use: pick another or wait
   not_ready,          ///< non-blocking call found nothing to do: poll and retry
@@ -28,8 +29,10 @@ enum class errc : int {
   already_exists,     ///< the address, route or device is already there
 };
 
+/// The error category of tuntap::errc.
 TUNTAP_API const std::error_category& category() noexcept;
 
+/// Makes tuntap::errc values usable as std::error_code.
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
 
 /// Maps an errno value to the tuntap code that names it, or to a system_category code when none does.

@@ -68,11 +68,15 @@ class TUNTAP_API MacAddress {
   std::array<std::uint8_t, 6> bytes_{};
 };
 
+/// EtherType values of the Ethernet header.
 namespace ethertype {
+/// IPv4.
 inline constexpr std::uint16_t ipv4 = 0x0800;
+/// ARP.
 inline constexpr std::uint16_t arp = 0x0806;
 inline constexpr std::uint16_t vlan = 0x8100;  ///< 802.1Q tag
 inline constexpr std::uint16_t qinq = 0x88a8;  ///< 802.1ad service tag
+/// IPv6.
 inline constexpr std::uint16_t ipv6 = 0x86dd;
 }  // namespace ethertype
 

@@ -13,6 +13,7 @@
 
 namespace tuntap {
 
+/// What happened to a link.
 enum class EventKind : std::uint8_t { up, down, mtu_update };
 
 /// A link event of a device: it went up or down, or its MTU changed.
@@ -24,6 +25,7 @@ struct TUNTAP_API Event {
   friend bool operator==(const Event&, const Event&) = default;
 };
 
+/// "up", "down" or "mtu_update".
 TUNTAP_API const char* to_string(EventKind kind) noexcept;
 
 /// Many producers, many consumers: each event goes to exactly one consumer, in order. When full,

@@ -16,6 +16,7 @@
 
 namespace tuntap {
 
+/// An address family.
 enum class Family : std::uint8_t { v4 = 4, v6 = 6 };
 
 /// An IPv4 or IPv6 address (or none: a default-made address is unspecified and of neither family).

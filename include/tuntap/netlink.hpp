@@ -26,6 +26,7 @@
 
 namespace tuntap {
 
+/// Interfaces, addresses, routes and offloads through rtnetlink (libmnl), the calls `ip` makes.
 namespace netlink {
 
 /// What IFLA_LINKINFO kind "tun" reports about a TUN/TAP device (IFLA_TUN_*).
@@ -126,9 +127,13 @@ struct TUNTAP_API Offloads {
 };
 
 // --- names and indexes ---------------------------------------------------------------------
+/// The index of interface `name`; throws tuntap::Error (not_found) if there is none.
 TUNTAP_API unsigned ifindex(std::string_view name);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API unsigned ifindex(std::string_view name, std::error_code& ec);
+/// The name of interface `index`; throws tuntap::Error (not_found) if there is none.
 TUNTAP_API std::string ifname(unsigned index);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API std::string ifname(unsigned index, std::error_code& ec);
 /// The interface-name rule, checked without asking the kernel: the kernel's own (1-15 bytes, not
 /// "." or "..", no '/', white space or NUL) plus no ':', the alias syntax ioctl-based tools misread.
@@ -138,44 +143,63 @@ TUNTAP_API bool valid_ifname(std::string_view name) noexcept;
 /// ("not empty, at most 15 bytes, ..."), or "" when valid_ifname(name).
 TUNTAP_API std::string_view ifname_problem(std::string_view name) noexcept;
 /// Throws Error(errc::invalid_argument) "interface name '<name>': Invalid argument (<problem>)"
-/// unless valid_ifname(name); control characters in the name are shown escaped (\r, \x01).
+/// unless valid_ifname(name); control characters in the name are shown escaped (`\r`, `\x01`).
 TUNTAP_API void check_ifname(std::string_view name);
 
 // --- links -----------------------------------------------------------------------------------
+/// What the kernel reports about interface `name`.
 TUNTAP_API LinkInfo link(std::string_view name);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API LinkInfo link(std::string_view name, std::error_code& ec);
+/// What the kernel reports about interface `index`.
 TUNTAP_API LinkInfo link(unsigned index);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API LinkInfo link(unsigned index, std::error_code& ec);
 /// Every interface of the namespace.
 TUNTAP_API std::vector<LinkInfo> links();
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API std::vector<LinkInfo> links(std::error_code& ec);
 
+/// Brings the interface up (or down).
 TUNTAP_API void set_up(std::string_view name, bool up);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void set_up(std::string_view name, bool up, std::error_code& ec);
+/// The interface's MTU.
 TUNTAP_API std::uint32_t mtu(std::string_view name);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API std::uint32_t mtu(std::string_view name, std::error_code& ec);
 /// Fails with invalid_argument, before asking for the change, when mtu is outside the device's
 /// IFLA_MIN_MTU..IFLA_MAX_MTU. IPv6 needs 1280 or more: below that the kernel drops IPv6 from the device.
 TUNTAP_API void set_mtu(std::string_view name, std::uint32_t mtu);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void set_mtu(std::string_view name, std::uint32_t mtu, std::error_code& ec);
+/// The interface's transmit queue length.
 TUNTAP_API std::uint32_t txqueuelen(std::string_view name);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API std::uint32_t txqueuelen(std::string_view name, std::error_code& ec);
+/// Sets the interface's transmit queue length.
 TUNTAP_API void set_txqueuelen(std::string_view name, std::uint32_t length);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void set_txqueuelen(std::string_view name, std::uint32_t length, std::error_code& ec);
 /// TAP (Ethernet) devices only: a TUN device has no hardware address (errc::unsupported).
 TUNTAP_API MacAddress hardware_address(std::string_view name);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API MacAddress hardware_address(std::string_view name, std::error_code& ec);
 /// The address must be unicast and not all zeros.
 TUNTAP_API void set_hardware_address(std::string_view name, const MacAddress& address);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void set_hardware_address(std::string_view name, const MacAddress& address, std::error_code& ec);
 /// The kernel refuses to rename an interface that is up (errc::busy): bring it down first.
 TUNTAP_API void rename(std::string_view name, std::string_view new_name);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void rename(std::string_view name, std::string_view new_name, std::error_code& ec);
 /// The active offloads (ethtool's ETHTOOL_GFEATURES, read through the SIOCETHTOOL ioctl).
 TUNTAP_API Offloads offloads(std::string_view name);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API Offloads offloads(std::string_view name, std::error_code& ec);
 /// RTM_DELLINK. Removes any interface, persistent TUN/TAP devices included.
 TUNTAP_API void remove_link(std::string_view name);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void remove_link(std::string_view name, std::error_code& ec);
 
 // --- addresses -------------------------------------------------------------------------------
@@ -183,24 +207,32 @@ TUNTAP_API void remove_link(std::string_view name, std::error_code& ec);
 /// length applies to the peer: the kernel routes peer/length through the device, as
 /// `ip addr add LOCAL peer PEER/LENGTH` does. IPv6 needs the device MTU at 1280 or more.
 TUNTAP_API void add_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer = std::nullopt);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void add_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer,
                             std::error_code& ec);
+/// Removes an address added by add_address (the same local prefix and peer).
 TUNTAP_API void remove_address(std::string_view name, const Prefix& local,
                                std::optional<IpAddress> peer = std::nullopt);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void remove_address(std::string_view name, const Prefix& local, std::optional<IpAddress> peer,
                                std::error_code& ec);
 /// IPv4 then IPv6 addresses, in the kernel's order.
 TUNTAP_API std::vector<Address> addresses(std::string_view name);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API std::vector<Address> addresses(std::string_view name, std::error_code& ec);
 
 // --- routes ----------------------------------------------------------------------------------
 /// The device must be up (the kernel refuses routes through a down device: errc is ENETDOWN).
 TUNTAP_API void add_route(std::string_view name, const RouteSpec& route);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void add_route(std::string_view name, const RouteSpec& route, std::error_code& ec);
+/// Removes a route added by add_route (the same destination, gateway, metric and table).
 TUNTAP_API void remove_route(std::string_view name, const RouteSpec& route);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void remove_route(std::string_view name, const RouteSpec& route, std::error_code& ec);
 /// Routes through the interface in every table (local and broadcast routes included).
 TUNTAP_API std::vector<Route> routes(std::string_view name);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API std::vector<Route> routes(std::string_view name, std::error_code& ec);
 
 /// Forgets what the calling thread's namespace learnt about IPv4 paths (its route cache: path MTUs
@@ -209,6 +241,7 @@ TUNTAP_API std::vector<Route> routes(std::string_view name, std::error_code& ec)
 /// low path MTU locked for net.ipv4.route.mtu_expires (10 minutes) and a raised MTU does not undo it
 /// (docs/faults.md). IPv6 needs no flush: it raises its learnt path MTUs with the interface's.
 TUNTAP_API void flush_route_cache();
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API void flush_route_cache(std::error_code& ec);
 
 }  // namespace netlink

@@ -506,25 +506,26 @@ class TUNTAP_API UdpView {
   std::span<const std::byte> bytes_;
 };
 
+/// ICMP and ICMPv6 message types.
 namespace icmp {
-/// ICMPv4 types.
-inline constexpr std::uint8_t echo_reply = 0;
-inline constexpr std::uint8_t destination_unreachable = 3;
-inline constexpr std::uint8_t redirect = 5;
-inline constexpr std::uint8_t echo_request = 8;
-inline constexpr std::uint8_t time_exceeded = 11;
-inline constexpr std::uint8_t parameter_problem = 12;
-/// ICMPv6 types.
-inline constexpr std::uint8_t v6_destination_unreachable = 1;
-inline constexpr std::uint8_t v6_packet_too_big = 2;
-inline constexpr std::uint8_t v6_time_exceeded = 3;
-inline constexpr std::uint8_t v6_parameter_problem = 4;
-inline constexpr std::uint8_t v6_echo_request = 128;
-inline constexpr std::uint8_t v6_echo_reply = 129;
-inline constexpr std::uint8_t v6_router_solicitation = 133;
-inline constexpr std::uint8_t v6_router_advertisement = 134;
-inline constexpr std::uint8_t v6_neighbor_solicitation = 135;
-inline constexpr std::uint8_t v6_neighbor_advertisement = 136;
+// ICMPv4 types.
+inline constexpr std::uint8_t echo_reply = 0;               ///< ICMPv4 echo reply
+inline constexpr std::uint8_t destination_unreachable = 3;  ///< ICMPv4 destination unreachable
+inline constexpr std::uint8_t redirect = 5;                 ///< ICMPv4 redirect
+inline constexpr std::uint8_t echo_request = 8;             ///< ICMPv4 echo request
+inline constexpr std::uint8_t time_exceeded = 11;           ///< ICMPv4 time exceeded
+inline constexpr std::uint8_t parameter_problem = 12;       ///< ICMPv4 parameter problem
+// ICMPv6 types.
+inline constexpr std::uint8_t v6_destination_unreachable = 1;   ///< ICMPv6 destination unreachable
+inline constexpr std::uint8_t v6_packet_too_big = 2;            ///< ICMPv6 packet too big
+inline constexpr std::uint8_t v6_time_exceeded = 3;             ///< ICMPv6 time exceeded
+inline constexpr std::uint8_t v6_parameter_problem = 4;         ///< ICMPv6 parameter problem
+inline constexpr std::uint8_t v6_echo_request = 128;            ///< ICMPv6 echo request
+inline constexpr std::uint8_t v6_echo_reply = 129;              ///< ICMPv6 echo reply
+inline constexpr std::uint8_t v6_router_solicitation = 133;     ///< ICMPv6 router solicitation
+inline constexpr std::uint8_t v6_router_advertisement = 134;    ///< ICMPv6 router advertisement
+inline constexpr std::uint8_t v6_neighbor_solicitation = 135;   ///< ICMPv6 neighbor solicitation
+inline constexpr std::uint8_t v6_neighbor_advertisement = 136;  ///< ICMPv6 neighbor advertisement
 }  // namespace icmp
 
 /// An ICMPv4 or ICMPv6 message: type, code, checksum, the 4-byte rest of header, and the body.
@@ -596,11 +597,13 @@ class TUNTAP_API IcmpView {
 /// Names. protocol_keyword(): the IANA keyword in lower case ("tcp", "udp", "icmp", "ipv6-icmp",
 /// "gre", "esp"...) or "" when unnamed; protocol_name(): the keyword or the decimal number.
 TUNTAP_API std::string_view protocol_keyword(std::uint8_t protocol) noexcept;
+/// The same as protocol_keyword(), or the decimal number when unnamed.
 TUNTAP_API std::string protocol_name(std::uint8_t protocol);
 
 /// ICMP names for protocol ipproto::icmp or ipproto::icmpv6: the type ("destination unreachable"),
 /// the code within it ("port unreachable"), "" when unknown or when the type has no named codes.
 TUNTAP_API std::string_view icmp_type_name(std::uint8_t protocol, std::uint8_t type) noexcept;
+/// The name of an ICMP code within its type (see icmp_type_name()).
 TUNTAP_API std::string_view icmp_code_name(std::uint8_t protocol, std::uint8_t type, std::uint8_t code) noexcept;
 /// "echo request", "destination unreachable / port unreachable", "time exceeded / code 9",
 /// "type 77 code 1".

@@ -100,24 +100,28 @@ inline std::span<const std::byte> bytes_of(std::string_view text) noexcept {
 /// IP + UDP header + payload.
 TUNTAP_API std::size_t build_udp(std::span<std::byte> out, const IpFields& ip, const UdpFields& udp,
                                  std::span<const std::byte> payload, std::error_code& ec) noexcept;
+/// The same; throws tuntap::Error instead of setting `ec`.
 TUNTAP_API std::size_t build_udp(std::span<std::byte> out, const IpFields& ip, const UdpFields& udp,
                                  std::span<const std::byte> payload = {});
 
 /// IP + TCP header (with options) + payload.
 TUNTAP_API std::size_t build_tcp(std::span<std::byte> out, const IpFields& ip, const TcpFields& tcp,
                                  std::span<const std::byte> payload, std::error_code& ec) noexcept;
+/// The same; throws tuntap::Error instead of setting `ec`.
 TUNTAP_API std::size_t build_tcp(std::span<std::byte> out, const IpFields& ip, const TcpFields& tcp,
                                  std::span<const std::byte> payload = {});
 
 /// IP + ICMP (IPv4) or ICMPv6 (IPv6) message with this header and body.
 TUNTAP_API std::size_t build_icmp(std::span<std::byte> out, const IpFields& ip, const IcmpFields& icmp,
                                   std::span<const std::byte> body, std::error_code& ec) noexcept;
+/// The same; throws tuntap::Error instead of setting `ec`.
 TUNTAP_API std::size_t build_icmp(std::span<std::byte> out, const IpFields& ip, const IcmpFields& icmp,
                                   std::span<const std::byte> body = {});
 
 /// IP + ICMP echo request/reply (types 8/0 on IPv4, 128/129 on IPv6) with this data.
 TUNTAP_API std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields& ip, const EchoFields& echo,
                                        std::span<const std::byte> data, std::error_code& ec) noexcept;
+/// The same; throws tuntap::Error instead of setting `ec`.
 TUNTAP_API std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields& ip, const EchoFields& echo,
                                        std::span<const std::byte> data = {});
 
@@ -130,6 +134,7 @@ TUNTAP_API std::size_t build_icmp_echo(std::span<std::byte> out, const IpFields&
 /// out is too small.
 TUNTAP_API std::size_t make_echo_reply(std::span<const std::byte> request, std::span<std::byte> out,
                                        std::error_code& ec) noexcept;
+/// The same; throws tuntap::Error instead of setting `ec`.
 TUNTAP_API std::size_t make_echo_reply(std::span<const std::byte> request, std::span<std::byte> out);
 
 /// The 14-byte Ethernet II header for a TAP frame: write it at out[0..14) and the packet after it.

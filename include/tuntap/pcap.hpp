@@ -25,11 +25,13 @@
 
 namespace tuntap {
 
+/// What each record of a pcap file holds.
 enum class PcapLinkType : std::uint8_t {
   raw_ip,    ///< IPv4 or IPv6 packets without a link header (TUN)
   ethernet,  ///< Ethernet frames (TAP)
 };
 
+/// Timestamp resolution of a pcap file.
 enum class PcapPrecision : std::uint8_t { nano, micro };
 
 /// Capture time: nanoseconds since the Unix epoch.

@@ -125,6 +125,7 @@ struct TUNTAP_API PipeEnds {
 
 /// A connected pair. batch_size, mtu and capacity must be positive (invalid_argument).
 TUNTAP_API PipeEnds make_pipe(const PipeConfig& config, std::error_code& ec);
+/// The same; throws tuntap::Error instead of setting `ec`.
 TUNTAP_API PipeEnds make_pipe(const PipeConfig& config = {});
 
 }  // namespace tuntap

@@ -12,6 +12,7 @@
 #include "tuntap/error.hpp"
 #include "tuntap/export.hpp"
 
+/// Linux TUN/TAP devices: open, configure, batched I/O with offloads, composition and capture.
 namespace tuntap {
 
 class EventQueue;
@@ -29,6 +30,7 @@ enum class OffloadMode : std::uint8_t {
   off,
 };
 
+/// "split", "passthrough" or "off".
 constexpr std::string_view to_string(OffloadMode mode) noexcept {
   switch (mode) {
     case OffloadMode::split: return "split";
@@ -56,6 +58,7 @@ struct TUNTAP_API IoResult {
   explicit operator bool() const noexcept { return !error; }
 };
 
+/// The buffers of a batched read or write: one span of bytes per packet.
 using Buffers = std::span<const std::span<std::byte>>;
 
 /// A batched packet endpoint: a native TUN device, a pipe end, a UDP link or a wrapper of one.
