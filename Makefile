@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_RUNS ?= 10000000
 FUZZ_MAX_SECONDS ?= 0
 
-.PHONY: all deps configure build demo test format unit system release asan tsan fuzz fuzz-long fuzz-build bench stress clean
+.PHONY: all deps configure build demo test format unit system release package check-package docs asan tsan fuzz fuzz-long fuzz-build bench stress clean
 
 all: build
 
@@ -30,7 +30,7 @@ demo: configure
 test: format build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	scripts/check-install.sh $(BUILD)
-	$(MAKE) --no-print-directory release asan tsan fuzz
+	$(MAKE) --no-print-directory release check-package docs asan tsan fuzz
 
 format: deps
 	scripts/check-format.sh
@@ -42,15 +42,36 @@ system: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L system
 
 # The library and the CLI as users build them: Release, warnings as errors, with GCC (shared, so the
-# exported symbols are checked) and with clang (static).
+# exported symbols are checked) and with clang (static only).
 release: deps
 	cmake -S . -B build-release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
 	  -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
 	cmake --build build-release -j $(JOBS)
 	scripts/check-symbols.sh build-release
-	CC=clang CXX=clang++ cmake -S . -B build-release-clang $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release \
+	CC=clang CXX=clang++ cmake -S . -B build-release-clang $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
 	  -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
 	cmake --build build-release-clang -j $(JOBS)
+
+# The Debian packages (libtuntap0, libtuntap-dev, tuntap) of a stripped Release build, in
+# build-release/: the build `make release` checks (the same options, and the /usr layout of a
+# package), so `make test` builds it once.
+package: deps
+	cmake -S . -B build-release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+	  -DCMAKE_INSTALL_PREFIX=/usr -DTUNTAP_BUILD_TESTS=OFF -DTUNTAP_BUILD_BENCH=OFF -DTUNTAP_BUILD_EXAMPLES=OFF
+	cmake --build build-release -j $(JOBS)
+	rm -f build-release/*.deb
+	cd build-release && cpack
+
+# Installs the packages on this machine, builds and runs a consumer against /usr, purges them.
+check-package: package
+	scripts/check-package.sh build-release
+
+# The API reference of include/tuntap (Doxygen); any undocumented public declaration fails it.
+docs:
+	@command -v doxygen >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends doxygen; }
+	mkdir -p build-docs
+	TUNTAP_DOCS_OUT=build-docs doxygen docs/Doxyfile
+	@echo "docs: build-docs/html/index.html"
 
 asan: deps
 	cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DTUNTAP_SANITIZE=address,undefined \
@@ -88,4 +109,4 @@ stress: build
 	scripts/stress.sh $(BUILD) 5
 
 clean:
-	rm -rf build build-release build-release-clang build-asan build-tsan build-fuzz
+	rm -rf build build-release build-release-clang build-docs build-asan build-tsan build-fuzz

@@ -2,7 +2,8 @@
 # Installs the library from BUILD_DIR into a temporary prefix and builds a small consumer twice:
 # through the CMake package (find_package(tuntap), which must be quiet) and through pkg-config
 # (whose --cflags must hold only the include path and -std=c++20; --libs and --static --libs link).
-# Works for a static (default) and a shared (-DBUILD_SHARED_LIBS=ON) build.
+# Works for a shared build (the default: libtuntap.so and libtuntap.a, both linked through CMake) and
+# a static one (-DBUILD_SHARED_LIBS=OFF).
 set -euo pipefail
 build=${1:-build}
 work=$(mktemp -d)
@@ -15,6 +16,11 @@ project(consumer CXX)
 find_package(tuntap REQUIRED)
 add_executable(consumer main.cpp)
 target_link_libraries(consumer PRIVATE tuntap::tuntap)
+# Beside a shared library, the static one is there for those who ask for it.
+if(TARGET tuntap::tuntap_static)
+  add_executable(consumer_static main.cpp)
+  target_link_libraries(consumer_static PRIVATE tuntap::tuntap_static)
+endif()
 CM
 cat > "$work/app/main.cpp" <<'CPP'
 #include <tuntap/ip.hpp>
@@ -34,6 +40,14 @@ if grep -E 'Checking for module|Found PkgConfig' "$work/configure.log"; then
 fi
 cmake --build "$work/app/build" >/dev/null
 "$work/app/build/consumer" >/dev/null
+if [[ -e $work/prefix/lib/libtuntap.so ]]; then
+  [[ -x $work/app/build/consumer_static ]] || { echo "install check: no tuntap::tuntap_static beside the shared library" >&2; exit 1; }
+  if ldd "$work/app/build/consumer_static" | grep -q libtuntap; then
+    echo "install check: tuntap::tuntap_static linked the shared library" >&2
+    exit 1
+  fi
+  "$work/app/build/consumer_static" >/dev/null
+fi
 pc() { PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config "$@"; }
 # Cflags: the install's include directory and the language standard, nothing a dependency brings
 # (libpcap's Cflags add D-Bus include paths, which no tuntap header needs).

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(cmake g++ make pkg-config clang clang-format libclang-rt-14-dev libmnl-dev libcli11-dev libfmt-dev
           libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping iperf3
-          ethtool tcpdump tshark procps python3)
+          ethtool tcpdump tshark procps python3 dpkg-dev file man-db)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

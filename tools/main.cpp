@@ -1,18 +1,9 @@
 // tuntap: create, configure, inspect and join Linux TUN/TAP devices.
 #include <fmt/core.h>
 
-#include <algorithm>
 #include <exception>
-#include <map>
 
-#include "command.hpp"
-
-namespace tuntap::cli {
-std::vector<CommandSpec>& registry() {
-  static std::vector<CommandSpec> commands;
-  return commands;
-}
-}  // namespace tuntap::cli
+#include "app.hpp"
 
 namespace {
 
@@ -56,22 +47,8 @@ int usage_error(const CLI::App& app, const CLI::ParseError& e, bool no_arguments
 
 int main(int argc, char** argv) {
   using namespace tuntap::cli;
-  CLI::App app{"tuntap: create, configure, inspect and join Linux TUN/TAP devices.\n"
-               "Most subcommands need root or CAP_NET_ADMIN.",
-               "tuntap"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "tuntap 0.1.0");
-  app.footer("Run 'tuntap SUBCOMMAND --help' for the options of one subcommand.\n"
-             "Exit status: 0 success, 1 the command failed (the message says why), 2 usage error (a\n"
-             "wrong subcommand, option or value: nothing was changed).");
-
-  auto& commands = registry();
-  std::sort(commands.begin(), commands.end(), [](auto& a, auto& b) { return a.name < b.name; });
-  std::map<CLI::App*, Runner> runners;
-  for (auto& spec : commands) {
-    auto* sub = app.add_subcommand(spec.name, spec.description);
-    runners[sub] = spec.install(*sub);
-  }
+  CLI::App app;
+  auto runners = build_app(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

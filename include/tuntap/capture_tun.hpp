@@ -34,30 +34,33 @@
 
 namespace tuntap {
 
+/// How a CaptureTun records.
 struct TUNTAP_API CaptureOptions {
-  // passthrough: the wrapped Tun's buffers start with a virtio_net_hdr; split and off: they hold
-  // ordinary packets.
+  /// passthrough: the wrapped Tun's buffers start with a virtio_net_hdr; split and off: they hold
+  /// ordinary packets.
   OffloadMode offload = OffloadMode::off;
-  // With passthrough: record super-packets whole instead of split into packets.
+  /// With passthrough: record super-packets whole instead of split into packets.
   bool keep_gso = false;
 };
 
+/// Counters of a CaptureTun.
 struct TUNTAP_API CaptureStats {
-  std::uint64_t recorded = 0;       // records written to the pcap writers
-  std::uint64_t super_packets = 0;  // virtio super-packets recorded as their split packets
-  std::uint64_t unsplit = 0;        // virtio packets that would not split (malformed, too many
-                                    // segments): recorded whole without the virtio header
-  std::uint64_t not_recorded = 0;   // packets the writer refused (limit reached, closed, disk error)
-  std::uint64_t unsent = 0;         // recorded writes the wrapped Tun then did not take
+  std::uint64_t recorded = 0;       ///< records written to the pcap writers
+  std::uint64_t super_packets = 0;  ///< virtio super-packets recorded as their split packets
+  std::uint64_t unsplit = 0;        ///< virtio packets that would not split (malformed, too many
+                                    ///< segments): recorded whole without the virtio header
+  std::uint64_t not_recorded = 0;   ///< packets the writer refused (limit reached, closed, disk error)
+  std::uint64_t unsent = 0;         ///< recorded writes the wrapped Tun then did not take
 };
 
+/// Records every packet that passes a Tun, both ways, into a pcap file, and forwards it unchanged.
 class TUNTAP_API CaptureTun final : public ForwardingTun<std::unique_ptr<Tun>> {
  public:
-  // Records reads to `reads` and writes to `writes` (either may be null: that side is not recorded;
-  // both may be the same writer). Throws tuntap::Error (invalid_argument) if inner is null.
+  /// Records reads to `reads` and writes to `writes` (either may be null: that side is not recorded;
+  /// both may be the same writer). Throws tuntap::Error (invalid_argument) if inner is null.
   CaptureTun(std::unique_ptr<Tun> inner, std::shared_ptr<PcapWriter> reads, std::shared_ptr<PcapWriter> writes,
              CaptureOptions options = {});
-  // Both directions to one writer.
+  /// Both directions to one writer.
   CaptureTun(std::unique_ptr<Tun> inner, std::shared_ptr<PcapWriter> writer, CaptureOptions options = {});
   ~CaptureTun() override;
   CaptureTun(const CaptureTun&) = delete;
@@ -66,10 +69,11 @@ class TUNTAP_API CaptureTun final : public ForwardingTun<std::unique_ptr<Tun>> {
   IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept override;
   IoResult write(Buffers bufs, std::size_t offset) noexcept override;
 
+  /// The counters so far.
   CaptureStats stats() const noexcept;
 
-  // Scratch for splitting one super-packet (one per direction: a reader and a writer may run at
-  // once). Public only so the implementation file can define it.
+  /// Scratch for splitting one super-packet (one per direction: a reader and a writer may run at
+  /// once). Public only so the implementation file can define it.
   struct Splitter;
 
  private:

@@ -11,8 +11,8 @@
 
 namespace tuntap {
 
-// Holder owns the wrapped Tun: std::shared_ptr<Tun> when the caller keeps a handle of its own,
-// std::unique_ptr<Tun> when the wrapper is the only owner.
+/// Holder owns the wrapped Tun: std::shared_ptr<Tun> when the caller keeps a handle of its own,
+/// std::unique_ptr<Tun> when the wrapper is the only owner.
 template <typename Holder>
 class TUNTAP_API ForwardingTun : public Tun {
  public:
@@ -24,11 +24,14 @@ class TUNTAP_API ForwardingTun : public Tun {
   EventQueue* events() noexcept override { return inner_->events(); }
   void close() noexcept override { inner_->close(); }
 
+  /// The wrapped Tun.
   Tun& inner() const noexcept { return *inner_; }
 
  protected:
+  /// Wraps `inner`, which the wrapper then holds.
   explicit ForwardingTun(Holder inner) noexcept : inner_(std::move(inner)) {}
 
+  /// The wrapped Tun.
   Holder inner_;
 };
 

@@ -13,27 +13,27 @@
 
 namespace tuntap::ipv6 {
 
-// accept_ra: whether router advertisements configure the interface.
+/// accept_ra: whether router advertisements configure the interface.
 enum class AcceptRa : std::uint8_t {
   off = 0,
-  on = 1,      // only while forwarding is off (the kernel's default)
-  always = 2,  // even when forwarding is on
+  on = 1,      ///< only while forwarding is off (the kernel's default)
+  always = 2,  ///< even when forwarding is on
 };
 
-// IPv6 on the interface at all (the inverse of disable_ipv6).
+/// IPv6 on the interface at all (the inverse of disable_ipv6).
 TUNTAP_API bool enabled(std::string_view name);
 TUNTAP_API bool enabled(std::string_view name, std::error_code& ec);
 TUNTAP_API void set_enabled(std::string_view name, bool on);
 TUNTAP_API void set_enabled(std::string_view name, bool on, std::error_code& ec);
 
-// Forward IPv6 packets arriving on the interface (and act as a router: no SLAAC, no RAs accepted
-// unless accept_ra is `always`).
+/// Forward IPv6 packets arriving on the interface (and act as a router: no SLAAC, no RAs accepted
+/// unless accept_ra is `always`).
 TUNTAP_API bool forwarding(std::string_view name);
 TUNTAP_API bool forwarding(std::string_view name, std::error_code& ec);
 TUNTAP_API void set_forwarding(std::string_view name, bool on);
 TUNTAP_API void set_forwarding(std::string_view name, bool on, std::error_code& ec);
 
-// Stateless address autoconfiguration from router advertisements (the `autoconf` switch).
+/// Stateless address autoconfiguration from router advertisements (the `autoconf` switch).
 TUNTAP_API bool slaac(std::string_view name);
 TUNTAP_API bool slaac(std::string_view name, std::error_code& ec);
 TUNTAP_API void set_slaac(std::string_view name, bool on);

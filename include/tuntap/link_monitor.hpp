@@ -24,26 +24,34 @@ namespace detail {
 struct LinkMonitorState;
 }
 
+/// Watches one interface (rtnetlink) and pushes its up, down and MTU changes to an EventQueue until
+/// it is destroyed. Move-only.
 class TUNTAP_API LinkMonitor {
  public:
-  // Starts watching; fails with not_found when there is no such interface.
+  /// Starts watching; fails with not_found when there is no such interface.
   static LinkMonitor start(std::string_view name, EventQueue& queue);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
   static LinkMonitor start(std::string_view name, EventQueue& queue, std::error_code& ec);
+  /// start() by interface index; throws tuntap::Error on failure.
   static LinkMonitor start(unsigned ifindex, EventQueue& queue);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
   static LinkMonitor start(unsigned ifindex, EventQueue& queue, std::error_code& ec);
 
-  LinkMonitor() noexcept;  // not running
-  ~LinkMonitor();          // stops
+  LinkMonitor() noexcept;  ///< not running
+  ~LinkMonitor();          ///< stops
+  /// Takes over what `other` holds; the moved-from object is left empty.
   LinkMonitor(LinkMonitor&&) noexcept;
+  /// Releases what this object holds, then takes over what the other holds.
   LinkMonitor& operator=(LinkMonitor&&) noexcept;
   LinkMonitor(const LinkMonitor&) = delete;
   LinkMonitor& operator=(const LinkMonitor&) = delete;
 
-  // True from start() until stop().
+  /// True from start() until stop().
   bool active() const noexcept;
+  /// The watched interface's index.
   unsigned ifindex() const noexcept;
-  // Ends the thread and closes the descriptors; idempotent, callable from any thread but the
-  // monitor's own. The queue is left open (other producers may share it).
+  /// Ends the thread and closes the descriptors; idempotent, callable from any thread but the
+  /// monitor's own. The queue is left open (other producers may share it).
   void stop() noexcept;
 
  private:

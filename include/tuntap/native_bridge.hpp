@@ -23,31 +23,35 @@
 
 namespace tuntap {
 
+/// Two native TUN devices joined both ways: what is written to one comes out of the other.
 class TUNTAP_API NativeBridge {
  public:
-  // Puts both devices in non-blocking mode (the thread must never sleep in one of them while the
-  // other has packets) and starts the thread, placed by config.cpus; config.batch_size as for a
-  // Forwarder. Throws tuntap::Error: invalid_argument for a null end or the same object at both
-  // ends; as a Forwarder does if the thread cannot start or be placed.
+  /// Puts both devices in non-blocking mode (the thread must never sleep in one of them while the
+  /// other has packets) and starts the thread, placed by config.cpus; config.batch_size as for a
+  /// Forwarder. Throws tuntap::Error: invalid_argument for a null end or the same object at both
+  /// ends; as a Forwarder does if the thread cannot start or be placed.
   NativeBridge(std::shared_ptr<NativeTun> a, std::shared_ptr<NativeTun> b, ForwarderConfig config = {});
   ~NativeBridge();
   NativeBridge(const NativeBridge&) = delete;
   NativeBridge& operator=(const NativeBridge&) = delete;
 
-  // Closes both devices and joins the thread. Idempotent, any thread. The thread also ends by
-  // itself when either device is closed or goes away (a bridge with one end gone carries nothing).
+  /// Closes both devices and joins the thread. Idempotent, any thread. The thread also ends by
+  /// itself when either device is closed or goes away (a bridge with one end gone carries nothing).
   void stop() noexcept;
-  // Whether the thread has ended (after stop(), or because an end went away: then the direction
-  // that met the deleted device counts it in ends_gone, so a caller can tell which happened).
+  /// Whether the thread has ended (after stop(), or because an end went away: then the direction
+  /// that met the deleted device counts it in ends_gone, so a caller can tell which happened).
   bool stopped() const noexcept;
 
-  // Per direction, as a Forwarder counts (a deleted device in errors and ends_gone). A packet the
-  // destination refuses (too big, malformed) or has no room for (a full device) is dropped and
-  // counted: one thread serves both directions, so it does not wait on one of them.
+  /// Per direction, as a Forwarder counts (a deleted device in errors and ends_gone). A packet the
+  /// destination refuses (too big, malformed) or has no room for (a full device) is dropped and
+  /// counted: one thread serves both directions, so it does not wait on one of them.
   ForwarderStats a_to_b() const noexcept;
+  /// The counters of the b-to-a direction.
   ForwarderStats b_to_a() const noexcept;
 
+  /// The first device.
   std::shared_ptr<NativeTun> a() const noexcept { return a_; }
+  /// The second device.
   std::shared_ptr<NativeTun> b() const noexcept { return b_; }
 
  private:

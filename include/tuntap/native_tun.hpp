@@ -25,77 +25,93 @@
 namespace tuntap {
 
 namespace detail {
-struct TUNTAP_API NativeTunAccess;  // the library's own tests reach inside through it; not installed
+struct TUNTAP_API NativeTunAccess;  ///< the library's own tests reach inside through it; not installed
 }
 
+/// How NativeTun::open makes the device.
 struct TUNTAP_API TunOptions {
-  std::string name = "tun%d";  // exact name, pattern or empty (kernel's choice)
-  // split and passthrough open with IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO, USO where
-  // accepted). In passthrough a read gathers plain packets and ends with the first super-packet
-  // (a batch of its own); on write, runs of two or more plain packets between super-packets are
-  // still coalesced (their partial checksums finished first), and nothing is reordered.
+  std::string name = "tun%d";  ///< exact name, pattern or empty (kernel's choice)
+  /// split and passthrough open with IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO, USO where
+  /// accepted). In passthrough a read gathers plain packets and ends with the first super-packet
+  /// (a batch of its own); on write, runs of two or more plain packets between super-packets are
+  /// still coalesced (their partial checksums finished first), and nothing is reordered.
   OffloadMode offload = OffloadMode::split;
-  bool tcp_coalescing = true;    // merge TCP segments on write (split, passthrough)
-  bool udp_coalescing = true;    // merge UDP datagrams on write (split, passthrough; needs USO in the kernel)
-  std::size_t batch_size = 128;  // buffers per read; also the most packets one write coalesces
+  bool tcp_coalescing = true;    ///< merge TCP segments on write (split, passthrough)
+  bool udp_coalescing = true;    ///< merge UDP datagrams on write (split, passthrough; needs USO in the kernel)
+  std::size_t batch_size = 128;  ///< buffers per read; also the most packets one write coalesces
+  /// IFF_MULTI_QUEUE: more queues can be opened with open_queue().
   bool multi_queue = false;
+  /// read and write return errc::not_ready instead of waiting.
   bool non_blocking = false;
+  /// The device outlives this process.
   bool persist = false;
-  // Watch the link (up, down, MTU) and deliver the changes through events(). A queue opened with
-  // open_queue() shares the device but does not watch it again: use the first queue's events().
+  /// Watch the link (up, down, MTU) and deliver the changes through events(). A queue opened with
+  /// open_queue() shares the device but does not watch it again: use the first queue's events().
   bool watch_events = true;
 };
 
-// The offloads in force, for users and for the CLI's status line.
+/// The offloads in force, for users and for the CLI's status line.
 struct TUNTAP_API OffloadState {
-  bool vnet_hdr = false;   // packets carry virtio-net headers on the descriptor
-  unsigned tun_flags = 0;  // the TUN_F_* mask the kernel accepted
-  bool tso = false;        // the kernel may hand over TCP super-packets (and take them)
-  bool uso = false;        // the same for UDP (kernel >= 6.2)
+  bool vnet_hdr = false;   ///< packets carry virtio-net headers on the descriptor
+  unsigned tun_flags = 0;  ///< the TUN_F_* mask the kernel accepted
+  bool tso = false;        ///< the kernel may hand over TCP super-packets (and take them)
+  bool uso = false;        ///< the same for UDP (kernel >= 6.2)
+  /// TCP segments are being merged on write.
   bool tcp_coalescing = false;
+  /// UDP datagrams are being merged on write.
   bool udp_coalescing = false;
-  std::uint64_t gso_write_fallbacks = 0;  // coalesced writes the kernel refused and we retried
+  std::uint64_t gso_write_fallbacks = 0;  ///< coalesced writes the kernel refused and we retried
 };
 
+/// Counters of a NativeTun.
 struct TUNTAP_API NativeTunStats {
-  std::uint64_t reads = 0;          // read syscalls that returned a packet
-  std::uint64_t super_packets = 0;  // of which were GSO super-packets
-  std::uint64_t packets_read = 0;   // packets handed to callers (after splitting)
-  std::uint64_t writes = 0;         // write syscalls
+  std::uint64_t reads = 0;          ///< read syscalls that returned a packet
+  std::uint64_t super_packets = 0;  ///< of which were GSO super-packets
+  std::uint64_t packets_read = 0;   ///< packets handed to callers (after splitting)
+  std::uint64_t writes = 0;         ///< write syscalls
+  /// Packets callers handed to write (before coalescing).
   std::uint64_t packets_written = 0;
-  std::uint64_t coalesced_writes = 0;  // writes that carried more than one packet
-  std::uint64_t dropped = 0;           // super-packets read that could not be split (each ended a read with its error)
+  std::uint64_t coalesced_writes = 0;  ///< writes that carried more than one packet
+  std::uint64_t dropped = 0;  ///< super-packets read that could not be split (each ended a read with its error)
 };
 
+/// A kernel TUN device as a Tun, with the offloads of TunOptions::offload.
 class TUNTAP_API NativeTun final : public Tun {
  public:
+  /// Opens (or creates) the device; throws tuntap::Error on failure.
   static std::unique_ptr<NativeTun> open(const TunOptions& options);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
   static std::unique_ptr<NativeTun> open(const TunOptions& options, std::error_code& ec);
   ~NativeTun() override;
 
   IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept override;
-  // Keeps Tun::write's contract for a failed write; in passthrough, plain packets of a merged run
-  // may come back with their partial checksums finished (still the packets the kernel takes).
+  /// Keeps Tun::write's contract for a failed write; in passthrough, plain packets of a merged run
+  /// may come back with their partial checksums finished (still the packets the kernel takes).
   IoResult write(Buffers bufs, std::size_t offset) noexcept override;
   std::size_t batch_size() const noexcept override;
-  // 10 bytes of headroom (the virtio-net header) in offload mode, 0 otherwise.
+  /// 10 bytes of headroom (the virtio-net header) in offload mode, 0 otherwise.
   std::size_t min_read_offset() const noexcept override;
   std::size_t min_write_offset() const noexcept override;
-  // The interface MTU (asked of the kernel); 65535 + 10 in passthrough.
+  /// The interface MTU (asked of the kernel); 65535 + 10 in passthrough.
   std::size_t mtu() const noexcept override;
   std::string_view name() const noexcept override;
-  // Link events (up, down, mtu_update) of the device, or nullptr without watch_events.
+  /// Link events (up, down, mtu_update) of the device, or nullptr without watch_events.
   EventQueue* events() noexcept override;
-  // Also stops the link monitor and closes the event queue (waking its waiters).
+  /// Also stops the link monitor and closes the event queue (waking its waiters).
   void close() noexcept override;
 
-  // Another queue of a multi-queue device, with the same options.
+  /// Another queue of a multi-queue device, with the same options.
   std::unique_ptr<NativeTun> open_queue() const;
 
+  /// Which offloads the kernel accepted and which coalescing is on.
   OffloadState offload_state() const noexcept;
+  /// The counters so far.
   NativeTunStats stats() const noexcept;
+  /// Turns TCP coalescing on write on or off (callable while other threads write).
   void set_tcp_coalescing(bool on) noexcept;
+  /// Turns UDP coalescing on write on or off (callable while other threads write).
   void set_udp_coalescing(bool on) noexcept;
+  /// The underlying device queue, for its ioctls.
   Device& device() noexcept;
 
   struct Impl;
@@ -106,7 +122,7 @@ class TUNTAP_API NativeTun final : public Tun {
   std::unique_ptr<Impl> impl_;
 };
 
-// Shorthand for NativeTun::open.
+/// Shorthand for NativeTun::open.
 inline std::unique_ptr<NativeTun> open_tun(const TunOptions& options) { return NativeTun::open(options); }
 
 }  // namespace tuntap
