@@ -14,7 +14,7 @@ std::map<CLI::App*, Runner> build_app(CLI::App& app) {
   app.description("tuntap: create, configure, inspect and join Linux TUN/TAP devices.\n"
                   "Most subcommands need root or CAP_NET_ADMIN.");
   app.require_subcommand(1);
-  app.set_version_flag("--version", "tuntap 0.1.0");
+  app.set_version_flag("--version", "tuntap " TUNTAP_VERSION);
   app.footer("Run 'tuntap SUBCOMMAND --help' for the options of one subcommand.\n"
              "Exit status: 0 success, 1 the command failed (the message says why), 2 usage error (a\n"
              "wrong subcommand, option or value: nothing was changed).");
