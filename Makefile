@@ -4,7 +4,7 @@ BUILD     ?= build
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps configure build demo test format unit system release asan tsan fuzz bench clean
+.PHONY: all deps configure build demo test format unit system test-kernels release asan tsan fuzz bench clean
 
 all: build
 
@@ -38,6 +38,11 @@ unit: build
 
 system: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L system
+
+# The system tests and the demo on the running kernel and on Debian's 6.1 and 6.12 kernels booted in
+# QEMU (scripts/kernels/list; docs/kernels.md). Installs QEMU and busybox when missing.
+test-kernels: build
+	scripts/test-kernels.sh $(BUILD)
 
 # The library and the CLI as users build them: Release, warnings as errors, with GCC (shared, so the
 # exported symbols are checked) and with clang (static).
