@@ -186,7 +186,7 @@ TEST_F(NativeBridgeTest, StopWhileIdleWakesTheThreadWaitingOnBothDevices) {
   EXPECT_FALSE(bridge->stopped());
   auto start = std::chrono::steady_clock::now();
   bridge->stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 250ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 250ms * test::slowdown());
   EXPECT_TRUE(bridge->stopped());
 }
 
