@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_RUNS ?= 10000000
 FUZZ_MAX_SECONDS ?= 0
 
-.PHONY: all deps configure build demo test format unit system release package check-package docs asan tsan fuzz fuzz-long fuzz-build bench stress clean
+.PHONY: all deps configure build demo test format unit system test-kernels release package check-package docs asan tsan fuzz fuzz-long fuzz-build bench stress clean
 
 all: build
 
@@ -40,6 +40,11 @@ unit: build
 
 system: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L system
+
+# The system tests and the demo on the running kernel and on Debian's 6.1 and 6.12 kernels booted in
+# QEMU (scripts/kernels/list; docs/kernels.md). Installs QEMU and busybox when missing.
+test-kernels: build
+	scripts/test-kernels.sh $(BUILD)
 
 # The library and the CLI as users build them: Release, warnings as errors, with GCC (shared, so the
 # exported symbols are checked) and with clang (static only).

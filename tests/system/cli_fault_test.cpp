@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "support/ci.hpp"
 #include "support/netns.hpp"
 
 using namespace std::chrono_literals;
@@ -18,6 +19,8 @@ namespace {
 class CliFaultTest : public tuntap::test::NetnsTest {};
 
 const std::string cli = TUNTAP_CLI;
+// "Within a second" and the like, in ms, stretched on a slow (emulated) machine.
+const int patience = 3000 * tuntap::test::slowdown();
 
 // Pings until one answer comes back (a path that just recovered may drop the first), up to ~5 s.
 bool answers(const std::string& ns_exec, const std::string& address, const std::string& options = "") {
@@ -52,9 +55,9 @@ TEST_P(CliBridgeFaultTest, RemovingANamespaceEndsTheBridgeWithStatus1AndSaysWhic
   ASSERT_TRUE(wait_for_link("fn2", "ip -n " + h2.name(), true));
   must("ip netns del " + h2.name());
   auto start = std::chrono::steady_clock::now();
-  auto r = bridge.wait(3000);
+  auto r = bridge.wait(patience);
   EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s) << "killed after waiting";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(patience)) << "killed after waiting";
   EXPECT_NE(r.output.find("tuntap bridge: namespace " + h2.name() + " was removed (ip netns del?): stopping"),
             std::string::npos)
       << r.output;
@@ -73,7 +76,7 @@ TEST_F(CliFaultTest, RemovingTheNamespaceOfADumpOrATunnelEndsItWithStatus1) {
     tuntap::test::Process running(cli + args);
     ASSERT_TRUE(wait_for_link("frd", "ip -n " + h.name(), true));
     must("ip netns del " + h.name());
-    auto r = running.wait(3000);
+    auto r = running.wait(patience);
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("tuntap " + command + ": namespace " + h.name() + " was removed (ip netns del?): stopping"),
               std::string::npos)
@@ -106,7 +109,7 @@ TEST_F(CliFaultTest, AnMtuDipUnderTcpRecoversBecauseTheBridgeFlushesTheLockedPat
   server.wait(1000);
   ASSERT_TRUE(locked) << "the kernel did not lock the path MTU, so this test shows nothing: " << sh(route).output;
   EXPECT_TRUE(bridge.wait_for_output(
-      "MTU of fm1 rose from 68 to 1500: flushed the route cache of namespace " + h1.name(), 3000))
+      "MTU of fm1 rose from 68 to 1500: flushed the route cache of namespace " + h1.name(), patience))
       << bridge.output();
   EXPECT_EQ(sh(route).output.find("mtu lock"), std::string::npos) << sh(route).output;
   EXPECT_TRUE(answers(h1.exec(""), "10.3.6.2", "-M do -s 1400")) << "full-size packets cross again";
@@ -135,11 +138,11 @@ TEST_F(CliFaultTest, TheTunnelSaysItsPathIsGoneAndCarriesOnWhenItComesBack) {
   sh(h1.exec("ping -n -c 2 -i 0.2 -W 0.3 10.3.7.2"));  // into a path that is not there
   EXPECT_TRUE(near.wait_for_output("tuntap tunnel: sending to 172.30.7.2:5555 fails (is the path to it gone?); "
                                    "still trying",
-                                   3000))
+                                   patience))
       << near.output();
   make_path();
   EXPECT_TRUE(answers(h1.exec(""), "10.3.7.2")) << "the tunnel carries again";
-  EXPECT_TRUE(near.wait_for_output("tuntap tunnel: sending to 172.30.7.2:5555 works again", 3000)) << near.output();
+  EXPECT_TRUE(near.wait_for_output("tuntap tunnel: sending to 172.30.7.2:5555 works again", patience)) << near.output();
   near.signal(SIGTERM);
   far.signal(SIGTERM);
   EXPECT_EQ(near.wait(5000).status, 0);

@@ -129,15 +129,18 @@ std::map<Bytes, std::vector<Bytes>> by_flow(const std::vector<Bytes>& packets) {
 class EngineEndpoints : public test::NetnsTest {};
 
 TEST_F(EngineEndpoints, PipeAndDeviceGiveBackTheSameBatchesInTheSameOrder) {
+  ASSERT_EQ(sh("sysctl -qw net.ipv4.ip_forward=1").status, 0);
+  auto in = test::open_tun_in("", {.name = "ein", .non_blocking = true, .watch_events = false}, "10.61.0.1/24");
+  auto out = test::open_tun_in("", {.name = "eout", .non_blocking = true, .watch_events = false}, "10.62.0.1/24");
+  // A kernel without USO (before 6.2) takes no merged UDP: the pipe then merges none either, as the
+  // devices do, so that both still give back the same order.
   auto pipe = make_pipe({.batch_size = 128,
                          .mtu = 1500,
                          .capacity = 256,
                          .non_blocking = true,
                          .offload_a = OffloadMode::split,
-                         .offload_b = OffloadMode::split});
-  ASSERT_EQ(sh("sysctl -qw net.ipv4.ip_forward=1").status, 0);
-  auto in = test::open_tun_in("", {.name = "ein", .non_blocking = true, .watch_events = false}, "10.61.0.1/24");
-  auto out = test::open_tun_in("", {.name = "eout", .non_blocking = true, .watch_events = false}, "10.62.0.1/24");
+                         .offload_b = OffloadMode::split,
+                         .udp_coalescing = in->offload_state().uso && out->offload_state().uso});
 
   for (const auto& seq : sequences()) {
     std::vector<Bytes> sent;

@@ -87,9 +87,10 @@ TEST_F(Netlink, UpAndDownMatchIp) {
   EXPECT_TRUE(ip_link()["flags"].contains("UP"));
   auto info = nl::link("tt0");
   EXPECT_TRUE(info.up());
-  // Nobody holds the device open: up but without carrier, so not operationally up.
-  EXPECT_TRUE(ip_link()["flags"].contains("NO-CARRIER"));
-  EXPECT_FALSE(info.running());
+  // Nobody holds the device open: up but without carrier, so not operationally up. Debian's 6.1
+  // (in QEMU) at times still showed the carrier of the `ip tuntap add` that made the device: what
+  // this test is about is that netlink says what `ip` says.
+  EXPECT_EQ(ip_link()["flags"].contains("NO-CARRIER"), !info.running());
   nl::set_up("tt0", false);
   EXPECT_FALSE(ip_link()["flags"].contains("UP"));
   EXPECT_FALSE(nl::link("tt0").up());
