@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "json_text.hpp"
 #include "netns_switch.hpp"
 #include "shared_tun.hpp"
 #include "signals.hpp"
@@ -40,7 +41,8 @@ namespace tuntap::cli {
 namespace {
 
 struct DemoOptions {
-  std::string pcap;  // "": demo.pcap in a new private directory
+  bool json = false;  // the story on stderr, one JSON summary on stdout
+  std::string pcap;   // "": demo.pcap in a new private directory
   std::size_t megabytes = 512;
   bool no_offload = false;
   std::uint32_t snaplen = 256;
@@ -138,7 +140,10 @@ struct Row {
   bool ok;
 };
 
-void step(int n, int of, const std::string& text) { fmt::print("[{}/{}] {}\n", n, of, text); }
+// Where the demo tells what it does: stdout, or stderr when stdout carries the JSON summary.
+std::FILE* story = stdout;
+
+void step(int n, int of, const std::string& text) { fmt::print(story, "[{}/{}] {}\n", n, of, text); }
 
 std::shared_ptr<NativeTun> make_host_tun(const std::string& ns, const std::string& name, bool offload,
                                          const std::string& v4, const std::string& v6) {
@@ -180,7 +185,7 @@ Row ping(const std::string& ns, const std::string& target, const std::string& la
     rtt = fmt::format(", avg rtt {} ms", vals.substr(first + 1, second - first - 1));
   }
   bool ok = status == 0 && count == "3";
-  fmt::print("      {} from h1: {}/3 replies{}\n", label, count, rtt);
+  fmt::print(story, "      {} from h1: {}/3 replies{}\n", label, count, rtt);
   return {label, fmt::format("{}/3 replies{}", count, rtt), ok};
 }
 
@@ -209,18 +214,19 @@ Row summarize_capture(const std::string& path, const PcapWriter& writer) {
   pcap_close(p);
   std::string counts;
   for (auto& [proto, n] : by_protocol) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, proto);
-  fmt::print("      {} packets read back with libpcap (link type {}): {}\n", total, pcap_datalink_val_to_name(link),
-             counts);
-  for (auto& l : first_lines) fmt::print("        {}\n", l);
+  fmt::print(story, "      {} packets read back with libpcap (link type {}): {}\n", total,
+             pcap_datalink_val_to_name(link), counts);
+  for (auto& l : first_lines) fmt::print(story, "        {}\n", l);
   auto ws = writer.stats();
   if (ws.over_limit || ws.truncated)
-    fmt::print("      limits: {} packets left out after --max-packets {}, {} cut to --snaplen {}\n", ws.over_limit,
-               writer.config().max_packets, ws.truncated, writer.config().snaplen);
+    fmt::print(story, "      limits: {} packets left out after --max-packets {}, {} cut to --snaplen {}\n",
+               ws.over_limit, writer.config().max_packets, ws.truncated, writer.config().snaplen);
   bool ok = total > 0 && by_protocol.count("icmp") && by_protocol.count("ipv6-icmp") && by_protocol.count("udp");
   return {"capture", fmt::format("{} packets: {}", total, counts), ok};
 }
 
 int run_demo(const DemoOptions& o) {
+  story = o.json ? stderr : stdout;
   if (!has_capability(CAP_NET_ADMIN) || !has_capability(CAP_SYS_ADMIN)) {
     fmt::print(stderr, "tuntap demo: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create namespaces and devices; "
                        "run it as root: sudo tuntap demo\n");
@@ -230,13 +236,13 @@ int run_demo(const DemoOptions& o) {
   constexpr int steps = 8;
   std::vector<Row> rows;
   auto began = std::chrono::steady_clock::now();
-  fmt::print("tuntap demo: two hosts joined by TUN devices, forwarded through the library.\n\n");
+  fmt::print(story, "tuntap demo: two hosts joined by TUN devices, forwarded through the library.\n\n");
 
-  for (const auto& name : sweep_leftovers()) fmt::print("Removed {}, left by a demo that was killed\n", name);
+  for (const auto& name : sweep_leftovers()) fmt::print(story, "Removed {}, left by a demo that was killed\n", name);
   auto capture = create_capture_file(o.pcap);
   step(1, steps, "Creating two hosts (network namespaces)");
   Hosts hosts;
-  fmt::print("      {} and {}\n", hosts.h1(), hosts.h2());
+  fmt::print(story, "      {} and {}\n", hosts.h1(), hosts.h2());
 
   step(2, steps,
        o.no_offload ? "Opening a TUN device in each host (offloads off)"
@@ -244,7 +250,7 @@ int run_demo(const DemoOptions& o) {
   auto t1 = make_host_tun(hosts.h1(), "tun-h1", !o.no_offload, "10.77.0.1/24", "fd77::1/64");
   auto t2 = make_host_tun(hosts.h2(), "tun-h2", !o.no_offload, "10.77.0.2/24", "fd77::2/64");
   auto state = t1->offload_state();
-  fmt::print("      h1/tun-h1 and h2/tun-h2: TSO {}, USO {}, batch {}\n", state.tso ? "on" : "off",
+  fmt::print(story, "      h1/tun-h1 and h2/tun-h2: TSO {}, USO {}, batch {}\n", state.tso ? "on" : "off",
              state.uso ? "on" : "off", t1->batch_size());
 
   step(3, steps, "Configured over netlink: 10.77.0.1/24 + fd77::1/64 <-> 10.77.0.2/24 + fd77::2/64, MTU 1500, up");
@@ -252,7 +258,7 @@ int run_demo(const DemoOptions& o) {
   wait_for_dad(hosts.h2(), "tun-h2");
 
   step(4, steps, "Forwarding both ways through the library (Point2Point), capturing h1's side to " + capture.path);
-  fmt::print("      {}, {} bytes of each (--max-packets, --snaplen)\n",
+  fmt::print(story, "      {}, {} bytes of each (--max-packets, --snaplen)\n",
              o.max_packets ? fmt::format("the first {} packets", o.max_packets) : std::string("every packet"),
              o.snaplen ? o.snaplen : 262144);
   // The writer reopens the descriptor made above, not the name, so no one can swap the file in between.
@@ -266,7 +272,7 @@ int run_demo(const DemoOptions& o) {
   auto interrupted = [&] {
     link.stop();
     writer->close();
-    std::fflush(stdout);  // the steps so far, before the last word
+    std::fflush(story);  // the steps so far, before the last word
     fmt::print(stderr, "\ntuntap demo: interrupted; {} packets in {}; hosts and devices removed\n",
                writer->stats().packets, capture.path);
     return 128 + (stop_signal() != 0 ? stop_signal() : SIGINT);
@@ -282,7 +288,7 @@ int run_demo(const DemoOptions& o) {
   bool in_order = udp.received_sequence.size() == udp.sent;
   for (std::size_t i = 0; in_order && i < udp.received_sequence.size(); ++i) in_order = udp.received_sequence[i] == i;
   bool udp_ok = udp.error.empty() && in_order && udp.sizes_intact;
-  fmt::print("      {} sent, {} received{}\n", udp.sent, udp.received_sequence.size(),
+  fmt::print(story, "      {} sent, {} received{}\n", udp.sent, udp.received_sequence.size(),
              udp_ok ? ", in order, bytes intact" : " (not all, or out of order)");
   rows.push_back({"UDP exchange",
                   fmt::format("{}/{} datagrams{}", udp.received_sequence.size(), udp.sent, in_order ? " in order" : ""),
@@ -292,14 +298,14 @@ int run_demo(const DemoOptions& o) {
   step(7, steps, fmt::format("TCP transfer: {} MB of random data h1 -> h2, checked by hash", o.megabytes));
   auto tcp = tcp_transfer(hosts.h1(), hosts.h2(), "10.77.0.2", 7002, o.megabytes << 20, 60,
                           [](std::uint64_t got, double secs) {
-                            fmt::print("      {:4.1f} s  {:7.1f} MB  {:5.2f} Gbit/s\n", secs,
+                            fmt::print(story, "      {:4.1f} s  {:7.1f} MB  {:5.2f} Gbit/s\n", secs,
                                        static_cast<double>(got) / 1e6, static_cast<double>(got) * 8 / secs / 1e9);
                             std::fflush(stdout);
                           });
-  fmt::print("      {} MB in {:.1f} s = {:.2f} Gbit/s, {}\n", tcp.bytes_received >> 20, tcp.seconds, tcp.gbit_per_s(),
-             tcp.intact() ? "hashes match" : "NOT intact: " + tcp.error);
+  fmt::print(story, "      {} MB in {:.1f} s = {:.2f} Gbit/s, {}\n", tcp.bytes_received >> 20, tcp.seconds,
+             tcp.gbit_per_s(), tcp.intact() ? "hashes match" : "NOT intact: " + tcp.error);
   auto s1 = t1->stats();
-  fmt::print("      h1 read {} super-packets and split them into {} packets; h2 wrote {} packets in {} writes\n",
+  fmt::print(story, "      h1 read {} super-packets and split them into {} packets; h2 wrote {} packets in {} writes\n",
              s1.super_packets, s1.packets_read, t2->stats().packets_written, t2->stats().writes);
   rows.push_back({"TCP transfer",
                   fmt::format("{} MB, {:.2f} Gbit/s, {}", tcp.bytes_received >> 20, tcp.gbit_per_s(),
@@ -314,13 +320,21 @@ int run_demo(const DemoOptions& o) {
   rows.push_back(summarize_capture(capture.path, *writer));
 
   bool all_ok = true;
-  fmt::print("\nResults\n");
+  fmt::print(story, "\nResults\n");
   for (auto& r : rows) {
-    fmt::print("  {:<14} {:<4} {}\n", r.what, r.ok ? "ok" : "FAIL", r.result);
+    fmt::print(story, "  {:<14} {:<4} {}\n", r.what, r.ok ? "ok" : "FAIL", r.result);
     all_ok = all_ok && r.ok;
   }
-  fmt::print("\nRemoving the hosts and their devices. Took {:.1f} s.\n",
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  fmt::print(story, "\nRemoving the hosts and their devices. Took {:.1f} s.\n", took);
+  if (o.json) {
+    std::string results;
+    for (auto& r : rows)
+      results += fmt::format("{}{{\"step\":{},\"ok\":{},\"result\":{}}}", results.empty() ? "" : ",",
+                             json_quote(r.what), r.ok ? "true" : "false", json_quote(r.result));
+    fmt::print("{{\"ok\":{},\"seconds\":{:.1f},\"capture\":{},\"results\":[{}]}}\n", all_ok ? "true" : "false", took,
+               json_quote(capture.path), results);
+  }
   return all_ok ? 0 : 1;
 }
 
@@ -335,6 +349,7 @@ Runner install(CLI::App& app) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   app.add_flag("--no-offload", o->no_offload, "run without virtio-net offloads");
+  app.add_flag("-j,--json", o->json, "tell the steps on stderr and print one JSON summary on stdout");
   app.footer("Needs root. Creates two network namespaces (tuntap-demo-PID-h1, -h2) and removes them (and their\n"
              "devices) at the end, also on Ctrl-C or SIGTERM (exit status 130 or 143; the capture is complete).\n"
              "Namespaces left by a demo that was killed (SIGKILL) are removed by the next one.");

@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -159,12 +161,34 @@ TEST_F(CliJson, RateLinesReachAPipeAtTheInterval) {
   EXPECT_EQ(rate_lines, 0u) << quiet_log.output;
 }
 
+// The demo tells its steps on stderr and prints one summary object on stdout.
+TEST_F(CliJson, DemoPrintsOneJsonSummaryWithEveryStep) {
+  tuntap::test::MachineLock demos("demo");  // no other demo makes or sweeps namespaces meanwhile
+  auto out = "/tmp/tuntap-demo-json-" + std::to_string(::getpid()) + ".txt";
+  auto r = sh("{ " + cli + " demo -j --megabytes 1 2>/dev/null >" + out + "; }");  // sh() adds 2>&1 after
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string json = text.str();
+  ::unlink(out.c_str());
+  EXPECT_EQ(r.status, 0) << json;
+  EXPECT_EQ(check_json_lines(json, "ok,seconds,capture,results"), "") << json;
+  EXPECT_EQ(std::count(json.begin(), json.end(), '\n'), 1) << "one line: " << json;
+  for (auto step : {"\"step\":\"ping IPv4\",\"ok\":true", "\"step\":\"TCP transfer\",\"ok\":true"})
+    EXPECT_NE(json.find(step), std::string::npos) << step << "\n" << json;
+  auto at = json.find("\"capture\":\"");
+  ASSERT_NE(at, std::string::npos) << json;
+  auto capture = json.substr(at + 11, json.find('"', at + 11) - at - 11);
+  ASSERT_EQ(capture.rfind("/tmp/tuntap-demo-", 0), 0u) << "in the demo's private directory: " << capture;
+  std::filesystem::remove_all(std::filesystem::path(capture).parent_path());
+}
+
 TEST_F(CliJson, EverySubcommandTakesNetnsAndEveryOneThatPrintsTakesJson) {
   for (auto sub : {"create", "delete", "show", "dump", "bridge", "tunnel"}) {
     auto help = must(cli + " " + sub + " --help");
     EXPECT_NE(help.find("-n,--netns"), std::string::npos) << sub << "\n" << help;
   }
-  for (auto sub : {"create", "show", "dump", "bridge", "tunnel"}) {
+  for (auto sub : {"create", "show", "dump", "bridge", "tunnel", "demo"}) {
     auto help = must(cli + " " + sub + " --help");
     EXPECT_NE(help.find("-j,--json"), std::string::npos) << sub << "\n" << help;
   }
