@@ -103,7 +103,7 @@ TEST_F(CliCapture, DumpCaptureIsCompleteAfterSigintOrSigterm) {
     auto pcap = "/tmp/tuntap-dump-sig-" + std::to_string(::getpid()) + ".pcap";
     ::unlink(pcap.c_str());
     tuntap::test::Process dump(cli + " dump cs0 --addr 10.34.0.1/24 --up -q --write " + pcap);
-    ASSERT_TRUE(wait_for_link("cs0"));
+    ASSERT_TRUE(wait_for_link("cs0", "ip", true));  // up is the last of its setup: the address is there
     // A burst of packets that stay in the writer's buffer unless the file is flushed at the end.
     sh("ping -c 200 -i 0.002 -W 0.1 -s 1200 10.34.0.2 >/dev/null");
     dump.signal(sig);

@@ -95,7 +95,7 @@ TEST_F(CliJson, DumpInANamedNamespacePrintsJsonLinesAndTakesTheDeviceAsAPosition
   tuntap::test::NamedNetns ns("cli-d");
   tuntap::test::Process dump("sh -c 'exec " + cli + " dump -n " + ns.name() +
                              " jd0 --addr 10.32.0.1/24 --up --count 2 -j 2>/dev/null'");
-  ASSERT_TRUE(wait_for_link("jd0", "ip -n " + ns.name()));
+  ASSERT_TRUE(wait_for_link("jd0", "ip -n " + ns.name(), true));
   for (int i = 0; i < 50 && sh("kill -0 " + std::to_string(dump.pid())).status == 0; ++i)
     sh(ns.exec("ping -c 1 -W 0.1 10.32.0.2"));
   auto r = dump.wait(5000);
@@ -109,8 +109,8 @@ TEST_F(CliJson, BridgeAndTunnelPrintOnlyJsonLinesWithTheirFields) {
   // -n places an end given without NETNS/ (the first), the second names its own.
   tuntap::test::Process bridge("sh -c 'exec " + cli + " bridge -n " + h1.name() + " jb1 " + h2.name() +
                                "/jb2 --addr-a 10.33.0.1/24 --addr-b 10.33.0.2/24 -j --interval 0.5 2>/dev/null'");
-  ASSERT_TRUE(wait_for_link("jb2", "ip -n " + h2.name()));
-  ASSERT_TRUE(wait_for_link("jb1", "ip -n " + h1.name()));
+  ASSERT_TRUE(wait_for_link("jb2", "ip -n " + h2.name(), true));
+  ASSERT_TRUE(wait_for_link("jb1", "ip -n " + h1.name(), true));
   EXPECT_EQ(sh(h1.exec("ping -c 4 -i 0.4 -W 2 10.33.0.2")).status, 0);
   bridge.signal(SIGTERM);
   auto b = bridge.wait(5000);
@@ -125,7 +125,7 @@ TEST_F(CliJson, BridgeAndTunnelPrintOnlyJsonLinesWithTheirFields) {
   tuntap::test::Process tunnel("sh -c 'exec " + cli + " tunnel --netns " + h1.name() +
                                " --dev jt0 --listen 127.0.0.1:5601 --peer 127.0.0.1:5602 -j --interval 0.5 "
                                "2>/dev/null'");
-  ASSERT_TRUE(wait_for_link("jt0", "ip -n " + h1.name()));
+  ASSERT_TRUE(wait_for_link("jt0", "ip -n " + h1.name(), true));
   std::this_thread::sleep_for(1300ms);
   tunnel.signal(SIGINT);
   auto t = tunnel.wait(5000);
@@ -141,7 +141,7 @@ TEST_F(CliJson, RateLinesReachAPipeAtTheInterval) {
   auto run = [&](const std::string& extra, const std::string& a, const std::string& b) {
     tuntap::test::Process bridge("sh -c 'exec " + cli + " bridge " + h1.name() + "/" + a + " " + h2.name() + "/" + b +
                                  " " + extra + " 2>&1 | cat'");
-    EXPECT_TRUE(wait_for_link(b, "ip -n " + h2.name()));
+    EXPECT_TRUE(wait_for_link(b, "ip -n " + h2.name(), true));
     std::this_thread::sleep_for(2500ms);
     must("pkill -INT -f '^" + cli + " bridge " + h1.name() + "/" + a + " '");
     return bridge.wait(5000);
@@ -150,8 +150,9 @@ TEST_F(CliJson, RateLinesReachAPipeAtTheInterval) {
   ASSERT_EQ(paced.status, 0) << paced.output;
   std::size_t rate_lines = 0;
   for (const auto& line : lines_of(paced.output)) rate_lines += line.find("kpps") != std::string::npos;
-  EXPECT_GE(rate_lines, 2u) << paced.output;
-  EXPECT_LE(rate_lines, 3u) << paced.output;
+  // 2.5 s at one line a second: two, give or take one for a loaded machine's timing.
+  EXPECT_GE(rate_lines, 1u) << paced.output;
+  EXPECT_LE(rate_lines, 4u) << paced.output;
   EXPECT_NE(paced.output.find("after "), std::string::npos) << "the summary:\n" << paced.output;
 
   auto quiet_log = run("", "rq1", "rq2");

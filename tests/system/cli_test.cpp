@@ -172,7 +172,7 @@ TEST_F(CliTest, BridgeJoinsTwoNamespacesAndStopsOnSigterm) {
   tuntap::test::NamedNetns h1("cli-h1"), h2("cli-h2");
   tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/br1 " + h2.name() +
                                "/br2 --addr-a 10.3.0.1/24 --addr-b 10.3.0.2/24 --json");
-  ASSERT_TRUE(wait_for_link("br2", "ip -n " + h2.name()));
+  ASSERT_TRUE(wait_for_link("br2", "ip -n " + h2.name(), true));
   auto ping = sh(h1.exec("ping -c 3 -i 0.2 -W 2 10.3.0.2"));
   EXPECT_EQ(ping.status, 0) << ping.output;
   bridge.signal(SIGTERM);
@@ -189,7 +189,7 @@ TEST_F(CliTest, BridgeJsonPrintsOnlyJsonLines) {
   tuntap::test::NamedNetns h1("cli-j1"), h2("cli-j2");
   tuntap::test::Process bridge("sh -c 'exec " + cli + " bridge " + h1.name() + "/js-1 " + h2.name() +
                                "/js-2 --addr-a 10.4.0.1/24 --addr-b 10.4.0.2/24 --json --interval 1 2>/dev/null'");
-  ASSERT_TRUE(wait_for_link("js-2", "ip -n " + h2.name()));
+  ASSERT_TRUE(wait_for_link("js-2", "ip -n " + h2.name(), true));
   auto ping = sh(h1.exec("ping -c 6 -i 0.4 -W 2 10.4.0.2"));  // traffic for ~2 s: two rate lines
   EXPECT_EQ(ping.status, 0) << ping.output;
   bridge.signal(SIGINT);
@@ -223,7 +223,7 @@ TEST_F(CliTest, BridgeCpusPinsTheForwardingThreadsAndRefusesAMissingCpu) {
   tuntap::test::NamedNetns h1("cli-p1"), h2("cli-p2");
   tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/pn1 " + h2.name() +
                                "/pn2 --addr-a 10.3.1.1/24 --addr-b 10.3.1.2/24 -q --cpus " + cpu);
-  ASSERT_TRUE(wait_for_link("pn2", "ip -n " + h2.name()));
+  ASSERT_TRUE(wait_for_link("pn2", "ip -n " + h2.name(), true));
   auto ping = sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.3.1.2"));
   EXPECT_EQ(ping.status, 0) << ping.output;
   // The two forwarding threads (one queue pair) are pinned; the main and monitor threads are not.
@@ -259,7 +259,7 @@ TEST_F(CliTest, BridgeCpusAutoPutsThePassthroughThreadOnTheFirstAllowedCpuAndPin
     ++n;
     tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/au1 " + h2.name() +
                                  "/au2 --addr-a 10.3.2.1/24 --addr-b 10.3.2.2/24 " + c.args);
-    ASSERT_TRUE(wait_for_link("au2", "ip -n " + h2.name()));
+    ASSERT_TRUE(wait_for_link("au2", "ip -n " + h2.name(), true));
     EXPECT_EQ(sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.3.2.2")).status, 0) << "the forwarders are running";
     auto lists = bridge_thread_cpus(h1.name() + "/au1");
     EXPECT_GT(lists.size(), c.forwarders) << "the main thread and the forwarders";
@@ -359,7 +359,7 @@ TEST_F(CliTest, BridgeWritesThePacketsOnTheWireToAPcap) {
   auto pcap = "/tmp/tuntap-bridge-test-" + std::to_string(::getpid()) + ".pcap";
   tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/c1 " + h2.name() +
                                "/c2 --addr-a 10.4.0.1/24 --addr-b 10.4.0.2/24 -q --snaplen 96 --write " + pcap);
-  ASSERT_TRUE(wait_for_link("c2", "ip -n " + h2.name()));
+  ASSERT_TRUE(wait_for_link("c2", "ip -n " + h2.name(), true));
   EXPECT_EQ(sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.4.0.2")).status, 0);
   bridge.signal(SIGINT);
   ASSERT_EQ(bridge.wait(5000).status, 0);
@@ -392,7 +392,7 @@ TEST_F(CliTest, BridgeWithTwoQueuesAttachesBothAndForwards) {
   tuntap::test::NamedNetns h1("mq-h1"), h2("mq-h2");
   tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/m1 " + h2.name() +
                                "/m2 --queues 2 --addr-a 10.6.0.1/24 --addr-b 10.6.0.2/24 --json");
-  ASSERT_TRUE(wait_for_link("m2", "ip -n " + h2.name()));
+  ASSERT_TRUE(wait_for_link("m2", "ip -n " + h2.name(), true));
   std::this_thread::sleep_for(200ms);
   auto details = must("ip -n " + h1.name() + " -d -j link show m1");
   EXPECT_NE(details.find(R"("multi_queue":true,"numqueues":2)"), std::string::npos) << details;
