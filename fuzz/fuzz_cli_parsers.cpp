@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "endpoint_spec.hpp"
+#include "fuzz_input.hpp"
 #include "netns_switch.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/ip.hpp"
@@ -24,9 +25,7 @@ using namespace tuntap;
 
 namespace {
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+using tuntap::fuzz::check;
 
 // What inet_pton makes of the text, as the library's parser should: the family by the presence of
 // a colon, and no text that a C string could not carry.

@@ -8,15 +8,14 @@
 #include <memory>
 #include <span>
 
+#include "fuzz_input.hpp"
 #include "netlink/netlink_reply.hpp"
 
 namespace {
 
 using namespace tuntap::detail::nl;
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+using tuntap::fuzz::check;
 
 void inside(Bytes inner, Bytes outer) {
   if (inner.empty()) return;

@@ -13,14 +13,13 @@
 #include "tuntap/packet_builder.hpp"
 
 #include <sanitizer/allocator_interface.h>
+#include "fuzz_input.hpp"
 
 namespace {
 
 bool no_alloc = false;
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+using tuntap::fuzz::check;
 
 void inside(std::span<const std::byte> inner, std::span<const std::byte> outer) {
   if (inner.empty()) return;

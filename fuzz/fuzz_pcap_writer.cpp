@@ -18,30 +18,15 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_input.hpp"
 #include "tuntap/pcap.hpp"
 
 using namespace tuntap;
 
 namespace {
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-struct Reader {
-  const std::uint8_t* p;
-  std::size_t n;
-  std::uint8_t u8() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  std::uint64_t uint(int bytes) {
-    std::uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v = v << 8 | u8();
-    return v;
-  }
-};
+using fuzz::check;
+using fuzz::Reader;
 
 // One file per process, in memory-backed /dev/shm when there is one, removed at exit.
 const std::string& file_path() {

@@ -14,33 +14,15 @@
 #include <vector>
 
 #include "compose/udp_receive.hpp"
+#include "fuzz_input.hpp"
 
 using namespace tuntap;
 using namespace tuntap::detail;
 
 namespace {
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-struct Reader {
-  const std::uint8_t* p;
-  std::size_t n;
-  std::uint8_t u8() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() << 8 | u8()); }
-  std::span<const std::byte> take(std::size_t want) {
-    want = std::min(want, n);
-    std::span<const std::byte> out(reinterpret_cast<const std::byte*>(p), want);
-    p += want;
-    n -= want;
-    return out;
-  }
-};
+using fuzz::check;
+using fuzz::Reader;
 
 bool operator==(const RxTally& a, const RxTally& b) {
   return a.packets == b.packets && a.bytes == b.bytes && a.gro == b.gro && a.foreign == b.foreign &&
