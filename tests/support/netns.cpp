@@ -128,7 +128,7 @@ void Process::signal(int sig) const {
 
 Command Process::wait(int timeout_ms) {
   Command result;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms) * slowdown();
   int status = 0;
   while (pid_ > 0) {
     pid_t r = ::waitpid(pid_, &status, WNOHANG);
@@ -157,7 +157,7 @@ std::string Process::output() const {
 }
 
 bool Process::wait_for_output(const std::string& text, int timeout_ms) const {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms) * slowdown();
   while (output().find(text) == std::string::npos) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -167,11 +167,21 @@ bool Process::wait_for_output(const std::string& text, int timeout_ms) const {
 
 bool wait_for_link(const std::string& name, const std::string& ip, bool up) {
   const std::string show = ip + " link show " + name + (up ? " | grep -qE '[<,]UP[,>]'" : "");
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 100 * slowdown(); ++i) {
     if (sh(show).status == 0) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
+}
+
+bool wait_for_operstate(const std::string& name, const std::string& state, const std::string& ip) {
+  const std::string show = ip + " -o link show " + name + " | grep -q ' state " + state + " '";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5) * slowdown();
+  while (sh(show).status != 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 }  // namespace tuntap::test

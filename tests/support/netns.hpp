@@ -25,10 +25,15 @@ struct Command {
 Command sh(const std::string& command);
 // Runs it and fails the test (ADD_FAILURE with the output) unless it exits 0; returns its output.
 std::string must(const std::string& command);
-// Waits up to 5 s until `IP link show NAME` succeeds (IP is "ip", or "ip -n NETNS" for a named
-// namespace) and, with up, shows the link administratively up: a program that brings its device
-// up as the last step of its setup is then past it.
+// Waits up to 5 s (stretched by slowdown()) until `IP link show NAME` succeeds (IP is "ip", or "ip -n NETNS" for a
+// named namespace) and, with up, shows the link administratively up: a program that brings its device up as the last
+// step of its setup is then past it.
 bool wait_for_link(const std::string& name, const std::string& ip = "ip", bool up = false);
+// Waits (5 s, stretched by slowdown()) until `IP link show NAME` reports operational state `state`
+// ("DOWN", "UNKNOWN", "UP"). The kernel applies a carrier change to the operational state later, in its link
+// watch work (rate-limited to about once a second), and reports the old state until then; a test that
+// compares states waits for them to settle.
+bool wait_for_operstate(const std::string& name, const std::string& state, const std::string& ip = "ip");
 
 // Open descriptors of this process (entries of /proc/self/fd).
 int open_fds();
@@ -84,11 +89,13 @@ class Process {
   Process& operator=(const Process&) = delete;
   int pid() const { return pid_; }
   void signal(int sig) const;
-  // Waits up to timeout_ms for the exit; status -1 (and the process killed) on timeout.
+  // Waits up to timeout_ms (stretched by slowdown()) for the exit; status -1 (and the process
+  // killed) on timeout.
   Command wait(int timeout_ms);
   // What it printed so far.
   std::string output() const;
-  // Waits up to timeout_ms until its output contains `text`; false if it never did.
+  // Waits up to timeout_ms (stretched by slowdown()) until its output contains `text`; false if it
+  // never did.
   bool wait_for_output(const std::string& text, int timeout_ms) const;
 
  private:

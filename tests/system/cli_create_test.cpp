@@ -63,6 +63,8 @@ TEST_F(CliCreate, CreatesAndConfiguresAPersistentDevice) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "tt9\n");
 
+  // Persistent and held by nobody: no carrier. Compared once the kernel has applied that.
+  ASSERT_TRUE(tuntap::test::wait_for_operstate("tt9", "DOWN"));
   auto link = Json::parse(must("ip -j -d link show tt9"))[0];
   EXPECT_TRUE(link["linkinfo"]["info_data"]["persist"].boolean());
   EXPECT_EQ(link["mtu"].integer(), 1400);
