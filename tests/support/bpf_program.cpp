@@ -27,7 +27,7 @@ BpfProgram::BpfProgram(std::span<const bpf_insn> instructions) {
 BpfProgram BpfProgram::returning(std::int32_t value) {
   const bpf_insn program[] = {
       {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = value},  // r0 = value
-      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},                        // return r0
+      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},                       // return r0
   };
   return BpfProgram(program);
 }

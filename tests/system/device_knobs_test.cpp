@@ -19,8 +19,8 @@
 #include "tuntap/events.hpp"
 #include "tuntap/link_monitor.hpp"
 #include "tuntap/native_tun.hpp"
-#include "tuntap/virtio_net.hpp"
 #include "tuntap/netlink.hpp"
+#include "tuntap/virtio_net.hpp"
 
 using namespace tuntap;
 using namespace std::chrono_literals;
@@ -43,7 +43,8 @@ void send_udp(const char* ip, int count, int first = 0) {
   ASSERT_EQ(::inet_pton(AF_INET, ip, &to.sin_addr), 1);
   for (int i = 0; i < count; ++i) {
     unsigned char byte = static_cast<unsigned char>(first + i);
-    EXPECT_EQ(::sendto(sock, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to), 1) << std::strerror(errno);
+    EXPECT_EQ(::sendto(sock, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to), 1)
+        << std::strerror(errno);
   }
   ::close(sock);
 }
