@@ -9,8 +9,8 @@
 #include "tuntap/device.hpp"
 #include "tuntap/netlink.hpp"
 
-using tuntap::test::must;
 using tuntap::test::Json;
+using tuntap::test::must;
 
 namespace {
 
@@ -34,6 +34,10 @@ TEST_F(CliShow, FeaturesAreTheKernelsByName) {
 
 TEST_F(CliShow, SingleQueueDeviceCountersAndBridge) {
   must(kCli + " create tt1 --persist --tap --up --ipv6 off");  // no traffic of its own
+  // A device of the same name held open in another namespace is not this one's queue.
+  tuntap::test::NamedNetns other("show");
+  tuntap::test::Process holder(kCli + " create tt1 --tap --foreground -n " + other.name());
+  ASSERT_TRUE(tuntap::test::wait_for_link("tt1", "ip -n " + other.name()));
   auto unheld = Json::parse(must(kCli + " show tt1 -j"))[0];
   EXPECT_EQ(unheld["queues"].integer(), 0);
   EXPECT_FALSE(unheld.has("master"));
