@@ -52,9 +52,9 @@ int main(int argc, char** argv) {
       return 1;
     }
     queues.front().set_steering_program(program);  // one program for the whole device
-    ::close(program);                               // the device holds its own reference
-    std::printf("%s: %d queues, steered by flow hash; set it up and send to it (10 s)\n",
-                queues.front().name().c_str(), kQueues);
+    ::close(program);                              // the device holds its own reference
+    std::printf("%s: %d queues, steered by flow hash; set it up and send to it (10 s)\n", queues.front().name().c_str(),
+                kQueues);
     // Which queue each packet lands on: one flow stays on one queue.
     std::vector<pollfd> fds;
     for (auto& q : queues) fds.push_back({q.fd(), POLLIN, 0});
