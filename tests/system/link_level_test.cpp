@@ -85,6 +85,17 @@ TEST_F(LinkLevelTest, NameAndMtuFollowARename) {
   EXPECT_EQ(before, "r0");
 }
 
+TEST_F(LinkLevelTest, DetachedQueuesAndNewQueuesFollowARename) {
+  auto queues = Device::open_queues({.name = "t0"}, 2);
+  queues[1].detach_queue();  // TUNGETIFF fails on a detached queue: the name comes by index
+  netlink::rename("t0", "r0");
+  EXPECT_EQ(queues[0].name(), "r0");
+  EXPECT_EQ(queues[1].name(), "r0");
+  auto third = queues[0].open_queue();  // opened by the current name, not the one at open
+  EXPECT_EQ(third.name(), "r0");
+  EXPECT_EQ(netlink::link("r0").tun->queues, 2u);
+}
+
 TEST_F(LinkLevelTest, TapInABridgeReachesAVethAndCountsTraffic) {
   test::NamedNetns peer("bridge");
   must("ip link add br0 type bridge");
