@@ -1,10 +1,12 @@
-// tuntap show: list TUN/TAP devices with their flags, owner, queues, offloads, addresses and IPv6
-// switches, as text or as JSON (an array of objects, like `ip -j`).
+// tuntap show: list TUN/TAP devices with their flags, owner, queues, offloads, traffic counters,
+// bridge, addresses and IPv6 switches, as text or as JSON (an array of objects, like `ip -j`); or,
+// with --features, what the running kernel's tun driver supports.
 #include <fmt/core.h>
 #include <grp.h>
 #include <net/if.h>
 #include <pwd.h>
 
+#include <algorithm>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -15,6 +17,8 @@
 #include "json_text.hpp"
 #include "netns_option.hpp"
 #include "netns_switch.hpp"
+#include "tun_facts.hpp"
+#include "tuntap/device.hpp"
 #include "tuntap/error.hpp"
 #include "tuntap/ipv6_sysctl.hpp"
 #include "tuntap/netlink.hpp"
@@ -39,13 +43,26 @@ struct Shown {
   netlink::LinkInfo link;
   std::vector<netlink::Address> addresses;
   std::optional<netlink::Offloads> offloads;
-  std::optional<Ipv6State> ipv6;  // absent when the device has no IPv6 state (MTU below 1280)
+  std::optional<Ipv6State> ipv6;      // absent when the device has no IPv6 state (MTU below 1280)
+  std::optional<std::size_t> queues;  // attached queues; absent when unknown
+  std::string master;                 // the bridge it belongs to, if any
 };
+
+// Attached queues: the kernel's count for a multi-queue device; for a single-queue one (which the
+// kernel does not count) the descriptors that hold it.
+std::optional<std::size_t> attached_queues(const netlink::LinkInfo& link) {
+  if (link.tun->multi_queue) return link.tun->queues;
+  auto held = tun_descriptors(link.name);
+  if (held) return std::min<std::size_t>(*held, 1);
+  return std::nullopt;
+}
 
 Shown gather(netlink::LinkInfo link) {
   Shown s;
   std::error_code ec;
   s.addresses = netlink::addresses(link.name, ec);
+  s.queues = attached_queues(link);
+  if (link.master != 0) s.master = netlink::ifname(link.master, ec);
   auto o = netlink::offloads(link.name, ec);
   if (!ec) s.offloads = o;
   Ipv6State v6;
@@ -155,7 +172,10 @@ void print_text(const Shown& s) {
   fmt::print("{} ({}, index {}): <{}> mtu {} txqlen {} state {}\n", l.name, t.mode == Mode::tap ? "tap" : "tun",
              l.index, join(flag_names(l), ",", ""), l.mtu, l.txqueuelen, operstate_name(l.operstate));
   fmt::print("    flags: {}\n", join(tun_flag_names(t), " ", "-"));
-  fmt::print("    queues: {} attached, {} detached\n", t.queues, t.disabled_queues);
+  const auto queues = s.queues ? std::to_string(*s.queues) : std::string("?");
+  if (t.multi_queue) fmt::print("    queues: {} attached, {} detached\n", queues, t.disabled_queues);
+  else fmt::print("    queues: {} attached (single-queue)\n", queues);
+  if (!s.master.empty()) fmt::print("    master: {}\n", s.master);
   auto owner = t.owner ? fmt::format("{} ({})", *t.owner, user_name(*t.owner)) : std::string("any");
   auto grp = t.group ? fmt::format("{} ({})", *t.group, group_name(*t.group)) : std::string("any");
   fmt::print("    owner: {}  group: {}\n", owner, grp);
@@ -171,7 +191,21 @@ void print_text(const Shown& s) {
   } else {
     fmt::print("    ipv6: unavailable (MTU below 1280)\n");
   }
+  if (l.stats) {
+    const auto& c = *l.stats;
+    fmt::print("    rx: {} packets {} bytes {} errors {} dropped\n", c.rx_packets, c.rx_bytes, c.rx_errors,
+               c.rx_dropped);
+    fmt::print("    tx: {} packets {} bytes {} errors {} dropped\n", c.tx_packets, c.tx_bytes, c.tx_errors,
+               c.tx_dropped);
+  }
   for (const auto& a : s.addresses) fmt::print("    {}\n", address_text(a));
+}
+
+// ARPHRD_* as ip -j names the two a TUN/TAP device has; others by number.
+std::string link_type_name(std::uint16_t type) {
+  if (type == 1) return "ether";
+  if (type == 65534) return "none";
+  return std::to_string(type);
 }
 
 std::string quote_all(const std::vector<std::string>& words) {
@@ -191,8 +225,9 @@ std::string json(const Shown& s) {
   std::string out = "{";
   out += fmt::format(R"("ifindex":{},"ifname":{},"flags":{},"mtu":{},"min_mtu":{},"max_mtu":{},"txqlen":{},)", l.index,
                      json_quote(l.name), quote_all(flag_names(l)), l.mtu, l.min_mtu, l.max_mtu, l.txqueuelen);
-  out += fmt::format(R"("operstate":{},"link_type":"{}",)", json_quote(operstate_name(l.operstate)),
-                     t.mode == Mode::tap ? "ether" : "none");
+  out += fmt::format(R"("operstate":{},"link_type":{},)", json_quote(operstate_name(l.operstate)),
+                     json_quote(link_type_name(l.link_type)));
+  if (!s.master.empty()) out += fmt::format(R"("master":{},)", json_quote(s.master));
   if (l.hardware_address.size() == 6) {
     std::error_code ec;
     auto mac = MacAddress::from_bytes(std::as_bytes(std::span(l.hardware_address)), ec);
@@ -202,8 +237,16 @@ std::string json(const Shown& s) {
       R"("linkinfo":{{"info_kind":"tun","info_data":{{"type":"{}","pi":{},"vnet_hdr":{},"multi_queue":{},"persist":{}}}}},)",
       t.mode == Mode::tap ? "tap" : "tun", boolean(t.packet_info), boolean(t.vnet_hdr), boolean(t.multi_queue),
       boolean(t.persist));
-  out += fmt::format(R"("queues":{},"disabled_queues":{},"tun_owner":{},"tun_group":{},)", t.queues, t.disabled_queues,
+  out += fmt::format(R"("queues":{},"disabled_queues":{},"tun_owner":{},"tun_group":{},)",
+                     s.queues ? std::to_string(*s.queues) : "null", t.disabled_queues,
                      t.owner ? std::to_string(*t.owner) : "null", t.group ? std::to_string(*t.group) : "null");
+  // As ip -j -s link.
+  if (l.stats) {
+    const auto& c = *l.stats;
+    out += fmt::format(
+        R"("stats64":{{"rx":{{"bytes":{},"packets":{},"errors":{},"dropped":{}}},"tx":{{"bytes":{},"packets":{},"errors":{},"dropped":{}}}}},)",
+        c.rx_bytes, c.rx_packets, c.rx_errors, c.rx_dropped, c.tx_bytes, c.tx_packets, c.tx_errors, c.tx_dropped);
+  }
   if (s.offloads) {
     const auto& o = *s.offloads;
     out += fmt::format(
@@ -238,9 +281,20 @@ struct ShowOptions {
   std::string name;
   std::string netns;
   bool json = false;
+  bool features = false;
 };
 
+// --features: the kernel's TUNGETFEATURES flags by name.
+int show_features(const ShowOptions& o) {
+  const auto flags = Device::kernel_features();
+  const auto names = tun_feature_names(flags);
+  if (o.json) fmt::print("{{\"features\":{},\"flags\":{}}}\n", quote_all(names), flags);
+  else fmt::print("kernel features: {}\n", join(names, " ", "none"));
+  return 0;
+}
+
 int run_show(const ShowOptions& o) {
+  if (o.features) return show_features(o);
   NetnsSwitch in_ns(o.netns);
   std::vector<netlink::LinkInfo> links;
   if (!o.name.empty()) {
@@ -271,12 +325,14 @@ Runner install(CLI::App& app) {
   auto o = std::make_shared<ShowOptions>();
   app.add_option("NAME", o->name, "only this device (default: every TUN/TAP device)");
   app.add_flag("-j,--json", o->json, "a JSON array of objects, one per device (keys as ip -j -d link and ip -j addr)");
+  app.add_flag("--features", o->features,
+               "what the running kernel's tun driver supports (TUNGETFEATURES), instead of the devices");
   add_netns_option(app, o->netns);
   return [o] { return run_show(*o); };
 }
 
 const bool registered = register_command(
-    {"show", "list TUN/TAP devices: flags, owner, queues, offloads, addresses", install});
+    {"show", "list TUN/TAP devices: flags, owner, queues, offloads, counters, addresses", install});
 
 }  // namespace
 }  // namespace tuntap::cli

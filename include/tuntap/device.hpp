@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tuntap/error.hpp"
+#include "tuntap/ethernet.hpp"
 #include "tuntap/export.hpp"
 #include "tuntap/tun.hpp"
 
@@ -64,6 +65,12 @@ struct TUNTAP_API DeviceConfig {
   bool non_blocking = false;
   /// Fail with errc::busy if a device of that name already exists (IFF_TUN_EXCL).
   bool exclusive = false;
+  /// IFF_NAPI: the kernel takes written packets through NAPI (GRO on the way in). Needs
+  /// CAP_NET_ADMIN; errc::unsupported where the kernel lacks it (see Device::kernel_features).
+  bool napi = false;
+  /// IFF_NAPI_FRAGS (with napi, TAP only): written frames are built from page fragments, a kernel
+  /// testing aid. Needs CAP_NET_ADMIN.
+  bool napi_frags = false;
   /// Make the device persistent and set its owner/group (applied right after opening).
   bool persist = false;
   /// The user that may open a persistent device without CAP_NET_ADMIN (with persist).
@@ -117,7 +124,9 @@ class TUNTAP_API Device {
   bool is_open() const noexcept;
   /// The same as is_open().
   explicit operator bool() const noexcept { return is_open(); }
-  /// The kernel's name for the device ("tun0" for a "tun%d" request).
+  /// The kernel's name for the device ("tun0" for a "tun%d" request), as it is now: a rename
+  /// (netlink::rename, ip link set name) is followed. The reference stays valid while the Device
+  /// lives; a later call after a rename returns another one.
   const std::string& name() const noexcept;
   /// TUN or TAP.
   Mode mode() const noexcept;
@@ -169,6 +178,45 @@ class TUNTAP_API Device {
   void set_offload(unsigned tun_f_flags, std::error_code& ec) noexcept;
   /// TUNSETVNETHDRSZ: the size of the header before each packet (10, or 12 with num_buffers).
   void set_vnet_hdr_size(int size, std::error_code& ec) noexcept;
+
+  // The tun driver's other knobs (src/linux/device_knobs.cpp). Each fails with errc::unsupported,
+  // naming the ioctl, where the running kernel lacks it.
+
+  /// TUNGETSNDBUF: the bytes the device may queue towards the kernel per queue (INT_MAX: no limit).
+  int send_buffer() const;
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  int send_buffer(std::error_code& ec) const noexcept;
+  /// TUNSETSNDBUF: bytes must be positive.
+  void set_send_buffer(int bytes);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  void set_send_buffer(int bytes, std::error_code& ec) noexcept;
+  /// TUNSETCARRIER: carrier on or off while the device stays attached; link monitors see the
+  /// device go down (not running) and up again.
+  void set_carrier(bool on);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  void set_carrier(bool on, std::error_code& ec) noexcept;
+  /// TUNSETTXFILTER (TAP only): the reader gets only frames to these destinations (and every
+  /// multicast frame with all_multicast); an empty list removes the filter. Beyond eight addresses
+  /// the kernel matches multicast ones by hash, so a few others may pass.
+  void set_mac_filter(std::span<const MacAddress> accept, bool all_multicast = false);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  void set_mac_filter(std::span<const MacAddress> accept, bool all_multicast, std::error_code& ec) noexcept;
+  /// TUNSETLINK: the link type the device reports (ARPHRD_*: 1 Ethernet, 65534 none). The kernel
+  /// changes it only while the device is down (errc::busy otherwise).
+  void set_link_type(std::uint16_t arphrd);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  void set_link_type(std::uint16_t arphrd, std::error_code& ec) noexcept;
+  /// TUNSETSTEERINGEBPF: a loaded BPF_PROG_TYPE_SOCKET_FILTER program chooses the queue of each
+  /// packet the kernel sends to a multi-queue device (its return value modulo the queue count).
+  /// The device keeps its own reference: the caller may close program_fd. -1 removes the program.
+  void set_steering_program(int program_fd);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  void set_steering_program(int program_fd, std::error_code& ec) noexcept;
+  /// TUNSETFILTEREBPF: a loaded BPF_PROG_TYPE_SOCKET_FILTER program sees each packet before it
+  /// reaches a reader; 0 drops it, a smaller length trims it. -1 removes the program.
+  void set_filter_program(int program_fd);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  void set_filter_program(int program_fd, std::error_code& ec) noexcept;
 
   /// Raw I/O: exactly the bytes of one kernel read/write (packet-info / vnet header included).
   /// A packet larger than buf is errc::jumbo_packet (the kernel discards its tail).

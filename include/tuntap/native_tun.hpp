@@ -56,6 +56,7 @@ struct TUNTAP_API OffloadState {
   unsigned tun_flags = 0;  ///< the TUN_F_* mask the kernel accepted
   bool tso = false;        ///< the kernel may hand over TCP super-packets (and take them)
   bool uso = false;        ///< the same for UDP (kernel >= 6.2)
+  bool tso_ecn = false;    ///< TCP super-packets may carry ECN (CWR on the first segment)
   /// TCP segments are being merged on write.
   bool tcp_coalescing = false;
   /// UDP datagrams are being merged on write.

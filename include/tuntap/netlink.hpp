@@ -48,6 +48,21 @@ struct TUNTAP_API TunInfo {
   std::optional<gid_t> group;
 };
 
+/// An interface's traffic counters (IFLA_STATS64), in the kernel's sense: rx is what the interface
+/// received (for a TUN/TAP device, what its reader wrote), tx what it sent (towards the reader).
+struct TUNTAP_API LinkStats {
+  std::uint64_t rx_packets = 0;  ///< packets received
+  std::uint64_t tx_packets = 0;  ///< packets sent
+  std::uint64_t rx_bytes = 0;    ///< bytes received
+  std::uint64_t tx_bytes = 0;    ///< bytes sent
+  std::uint64_t rx_errors = 0;   ///< bad packets received
+  std::uint64_t tx_errors = 0;   ///< packets that failed to go out
+  std::uint64_t rx_dropped = 0;  ///< received packets dropped (no buffer, filtered...)
+  std::uint64_t tx_dropped = 0;  ///< packets dropped before they went out (no reader, full queue...)
+  /// Equal when every field is.
+  friend bool operator==(const LinkStats&, const LinkStats&) = default;
+};
+
 /// One interface as RTM_NEWLINK describes it.
 struct TUNTAP_API LinkInfo {
   /// Interface index.
@@ -66,6 +81,9 @@ struct TUNTAP_API LinkInfo {
   std::vector<std::uint8_t> hardware_address;  ///< empty for TUN (no link-layer address)
   std::string kind;                            ///< IFLA_INFO_KIND: "tun" for TUN and TAP devices
   std::optional<TunInfo> tun;                  ///< present when kind is "tun"
+  std::uint16_t link_type = 0;                 ///< ARPHRD_*: 1 Ethernet (TAP), 65534 none (TUN)
+  unsigned master = 0;                         ///< index of the bridge (or bond) it belongs to; 0 for none
+  std::optional<LinkStats> stats;              ///< absent when the kernel does not report them
 
   bool up() const noexcept;  ///< administratively up (IFF_UP)
   /// Operationally up: up and running. A TUN/TAP device runs only while a process holds it open
@@ -197,6 +215,18 @@ TUNTAP_API void rename(std::string_view name, std::string_view new_name, std::er
 TUNTAP_API Offloads offloads(std::string_view name);
 /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
 TUNTAP_API Offloads offloads(std::string_view name, std::error_code& ec);
+/// Makes the interface a port of `master` (a kernel bridge, say: IFLA_MASTER), or, with an empty
+/// master, takes it out of whatever it belongs to.
+TUNTAP_API void set_master(std::string_view name, std::string_view master);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+TUNTAP_API void set_master(std::string_view name, std::string_view master, std::error_code& ec);
+/// Moves the interface into the network namespace of `netns_fd` (an open /proc/PID/ns/net or
+/// /run/netns/NAME: IFLA_NET_NS_FD). It keeps its name; addresses and routes stay behind. An open
+/// Device follows it (Device::name() keeps answering), but the calls here act in the caller's
+/// namespace, so look for it from the new one.
+TUNTAP_API void move_to_netns(std::string_view name, int netns_fd);
+/// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+TUNTAP_API void move_to_netns(std::string_view name, int netns_fd, std::error_code& ec);
 /// RTM_DELLINK. Removes any interface, persistent TUN/TAP devices included.
 TUNTAP_API void remove_link(std::string_view name);
 /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.

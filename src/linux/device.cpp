@@ -14,6 +14,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <mutex>
 
 #include "linux/closable_fd.hpp"
 #include "linux/device_access.hpp"
@@ -36,6 +38,10 @@ struct DeviceState {
   // on every read: a cache line of its own, away from the writer's.
   alignas(64) ReadPredictor read_predictor;
   bool read_first = false;  // ignore the predictor (see DeviceAccess::always_read_first)
+  // Names seen after a rename, newest last. name() hands out references, so each name it has
+  // returned stays where it is until the device goes (a deque; one entry per distinct name).
+  std::mutex renames_mutex;
+  std::deque<std::string> renames;
 
   DeviceState(int raw_fd, std::error_code& ec) : fd(raw_fd, ec) {}
 };
@@ -44,6 +50,22 @@ Device DeviceAccess::make(std::unique_ptr<DeviceState> state) noexcept { return 
 
 void DeviceAccess::always_read_first(Device& device) noexcept {
   if (device.state_) device.state_->read_first = true;
+}
+
+std::error_code DeviceAccess::ioctl(const Device& device, unsigned long request, void* arg) noexcept {
+  if (!device.state_) return errc::closed;
+  ClosableFd::Use use(device.state_->fd);
+  if (!use) return errc::closed;
+  if (::ioctl(device.state_->fd.fd(), request, arg) == 0) return {};
+  return errno_code(errno);
+}
+
+std::error_code DeviceAccess::ioctl(const Device& device, unsigned long request, unsigned long arg) noexcept {
+  if (!device.state_) return errc::closed;
+  ClosableFd::Use use(device.state_->fd);
+  if (!use) return errc::closed;
+  if (::ioctl(device.state_->fd.fd(), request, arg) == 0) return {};
+  return errno_code(errno);
 }
 
 bool DeviceAccess::reads_always_first(const Device& device) noexcept {
@@ -145,7 +167,27 @@ std::uint32_t request_flags(const DeviceConfig& cfg) {
   if (cfg.multi_queue) flags |= IFF_MULTI_QUEUE;
   if (cfg.vnet_hdr) flags |= IFF_VNET_HDR;
   if (cfg.exclusive) flags |= IFF_TUN_EXCL;
+  if (cfg.napi) flags |= IFF_NAPI;
+  if (cfg.napi_frags) flags |= IFF_NAPI_FRAGS;
   return flags;
+}
+
+// NAPI settings the kernel would refuse with a bare EINVAL, refused here with the reason.
+std::error_code check_napi(const DeviceConfig& cfg, Context& ctx) {
+  ctx.what = std::string("TUNSETIFF ") + (cfg.napi_frags ? "IFF_NAPI_FRAGS" : "IFF_NAPI");
+  if (cfg.napi_frags && (!cfg.napi || cfg.mode != Mode::tap)) {
+    ctx.hint = "napi_frags needs napi and a TAP device";
+    return errc::invalid_argument;
+  }
+  std::error_code ec;
+  const auto features = Device::kernel_features(ec);
+  const std::uint32_t wanted = cfg.napi_frags ? IFF_NAPI | IFF_NAPI_FRAGS : IFF_NAPI;
+  if (!ec && (features & wanted) != wanted) {
+    ctx.hint = "the running kernel lacks it (TUNGETFEATURES)";
+    return errc::unsupported;
+  }
+  ctx = {};
+  return {};
 }
 
 int open_control(std::error_code& ec, Context& ctx) {
@@ -198,6 +240,7 @@ Device open_device(const DeviceConfig& cfg, std::error_code& ec, Context& ctx) {
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, cfg.name.c_str(), IFNAMSIZ - 1);
   ifr.ifr_flags = static_cast<short>(request_flags(cfg));
+  if ((cfg.napi || cfg.napi_frags) && (ec = check_napi(cfg, ctx))) return {};
   if (::ioctl(fd, TUNSETIFF, &ifr) != 0) {
     ec = explain_setiff(errno, cfg, ctx);
     return {};
@@ -257,6 +300,7 @@ Device Device::open_queue(std::error_code& ec) const {
     return {};
   }
   DeviceConfig cfg = state_->config;
+  cfg.name = name();    // the device may have been renamed since
   cfg.persist = false;  // already set on the device if it was asked for
   cfg.owner.reset();
   cfg.group.reset();
@@ -297,7 +341,28 @@ bool Device::is_open() const noexcept { return state_ != nullptr && !state_->fd.
 
 const std::string& Device::name() const noexcept {
   static const std::string none;
-  return state_ ? state_->name : none;
+  if (!state_) return none;
+  auto& s = *state_;
+  // The kernel's current name: TUNGETIFF while this queue is attached (whatever the namespace),
+  // else by index; failing both, the last name known.
+  char now[IFNAMSIZ] = {};
+  ifreq ifr{};
+  if (detail::DeviceAccess::ioctl(*this, TUNGETIFF, &ifr)) {
+    if (s.ifindex == 0 || ::if_indextoname(s.ifindex, now) == nullptr) now[0] = '\0';
+  } else {
+    std::memcpy(now, ifr.ifr_name, IFNAMSIZ - 1);
+  }
+  std::lock_guard lock(s.renames_mutex);
+  const std::string& last = s.renames.empty() ? s.name : s.renames.back();
+  if (now[0] == '\0' || last == now) return last;
+  try {
+    if (s.name == now) return s.name;
+    for (const auto& seen : s.renames)
+      if (seen == now) return seen;
+    return s.renames.emplace_back(now);
+  } catch (...) {  // out of memory: the last known name is the best answer left
+    return last;
+  }
 }
 Mode Device::mode() const noexcept { return state_ ? state_->config.mode : Mode::tun; }
 bool Device::packet_info() const noexcept { return state_ && state_->config.packet_info; }

@@ -19,6 +19,11 @@ struct DeviceAccess {
   // Waits until either device has a packet to read; errc::closed once either is closed (a close()
   // from another thread wakes the wait). For one thread that serves two devices.
   static std::error_code wait_readable(Device& a, Device& b) noexcept;
+
+  // An ioctl on the device's descriptor, held in use meanwhile (errc::closed once closed); the
+  // errno as a code. For the settings that live outside device.cpp (device_knobs.cpp).
+  static std::error_code ioctl(const Device& device, unsigned long request, void* arg) noexcept;
+  static std::error_code ioctl(const Device& device, unsigned long request, unsigned long arg) noexcept;
 };
 
 }  // namespace tuntap::detail

@@ -82,10 +82,12 @@ struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSi
 namespace {
 
 // Sets the widest offload mask the kernel accepts, so a persistent device left with another mask by
-// an earlier user never hands us packets we do not expect. USO only exists from kernel 6.2.
+// an earlier user never hands us packets we do not expect. USO only exists from kernel 6.2. TSO_ECN
+// comes with TSO: the split path takes super-packets marked ECN (CWR on the first segment only).
 unsigned negotiate_offloads(Device& dev, std::error_code& ec) {
   using namespace tun_offload;
-  const unsigned candidates[] = {csum | tso4 | tso6 | uso4 | uso6, csum | tso4 | tso6, csum, 0};
+  const unsigned candidates[] = {csum | tso4 | tso6 | tso_ecn | uso4 | uso6, csum | tso4 | tso6 | tso_ecn,
+                                 csum | tso4 | tso6, csum, 0};
   for (unsigned mask : candidates) {
     dev.set_offload(mask, ec);
     if (!ec) return mask;
@@ -270,6 +272,7 @@ OffloadState NativeTun::offload_state() const noexcept {
   s.tun_flags = impl_->tun_flags;
   s.tso = (s.tun_flags & (tun_offload::tso4 | tun_offload::tso6)) != 0;
   s.uso = (s.tun_flags & (tun_offload::uso4 | tun_offload::uso6)) != 0;
+  s.tso_ecn = (s.tun_flags & tun_offload::tso_ecn) != 0;
   s.tcp_coalescing = impl_->writer && impl_->writer->tcp_enabled();
   s.udp_coalescing = impl_->writer && impl_->writer->udp_enabled();
   s.gso_write_fallbacks = impl_->writer ? impl_->writer->stats().fallbacks : 0;

@@ -184,18 +184,41 @@ ReplyStatus process_reply(Bytes datagram, std::uint32_t seq, std::uint32_t porti
   return status;
 }
 
+// IFLA_STATS64: struct rtnl_link_stats64, which kernels extend at its end; the eight counters used
+// here are its first fields in every version.
+std::error_code parse_stats64(Bytes data, netlink::LinkStats& stats) noexcept {
+  std::uint64_t c[8];
+  if (data.size() < sizeof c || data.size() % 8 != 0) return malformed();
+  std::memcpy(c, data.data(), sizeof c);
+  stats = {.rx_packets = c[0],
+           .tx_packets = c[1],
+           .rx_bytes = c[2],
+           .tx_bytes = c[3],
+           .rx_errors = c[4],
+           .tx_errors = c[5],
+           .rx_dropped = c[6],
+           .tx_dropped = c[7]};
+  return {};
+}
+
 std::error_code parse_link(const Message& message, netlink::LinkInfo& link) {
   ifinfomsg ifi;
   if (!read_struct(message.payload, ifi) || ifi.ifi_index <= 0) return malformed();
   link = {};
   link.index = static_cast<unsigned>(ifi.ifi_index);
   link.flags = ifi.ifi_flags;
+  link.link_type = ifi.ifi_type;
   std::array<std::optional<Bytes>, IFLA_MAX + 1> a;
   if (auto ec = collect_attributes(after_header(message.payload, sizeof ifi), a)) return ec;
-  for (auto ec :
-       {get_int(a[IFLA_MTU], link.mtu), get_int(a[IFLA_MIN_MTU], link.min_mtu), get_int(a[IFLA_MAX_MTU], link.max_mtu),
-        get_int(a[IFLA_TXQLEN], link.txqueuelen), get_int(a[IFLA_OPERSTATE], link.operstate)}) {
+  for (auto ec : {get_int(a[IFLA_MTU], link.mtu), get_int(a[IFLA_MIN_MTU], link.min_mtu),
+                  get_int(a[IFLA_MAX_MTU], link.max_mtu), get_int(a[IFLA_TXQLEN], link.txqueuelen),
+                  get_int(a[IFLA_OPERSTATE], link.operstate), get_int(a[IFLA_MASTER], link.master)}) {
     if (ec) return ec;
+  }
+  if (a[IFLA_STATS64]) {
+    netlink::LinkStats stats;
+    if (auto ec = parse_stats64(*a[IFLA_STATS64], stats)) return ec;
+    link.stats = stats;
   }
   if (a[IFLA_IFNAME]) {
     link.name = get_string(*a[IFLA_IFNAME]);

@@ -132,7 +132,13 @@ Builder tap_link() {
   ifinfomsg ifi{};
   ifi.ifi_index = 7;
   ifi.ifi_flags = IFF_UP | IFF_RUNNING | 0x10000;  // 0x10000: IFF_LOWER_UP (carrier)
+  ifi.ifi_type = 1;                                // ARPHRD_ETHER
   b.raw(ifi);
+  b.u32(IFLA_MASTER, 4);
+  // rtnl_link_stats64 as a recent kernel sends it: the eight counters read, then more.
+  std::array<std::uint64_t, 24> stats{};
+  for (std::size_t i = 0; i < stats.size(); ++i) stats[i] = 100 + i;
+  b.attr(IFLA_STATS64, stats.data(), sizeof stats);
   b.str(IFLA_IFNAME, "tap7").u32(IFLA_MTU, 1400).u32(IFLA_MIN_MTU, 68).u32(IFLA_MAX_MTU, 65521);
   b.u32(IFLA_TXQLEN, 500).u8(IFLA_OPERSTATE, 6);
   std::uint8_t mac[6] = {0x02, 0, 0x5e, 0x10, 0, 1};
@@ -356,6 +362,17 @@ TEST(NetlinkParse, LinkMessageGivesEveryField) {
   EXPECT_EQ(info.tun->disabled_queues, 1u);
   EXPECT_EQ(info.tun->owner, std::optional<uid_t>(1000));
   EXPECT_FALSE(info.tun->group);
+  EXPECT_EQ(info.link_type, 1);
+  EXPECT_EQ(info.master, 4u);
+  ASSERT_TRUE(info.stats);
+  EXPECT_EQ(*info.stats, (tuntap::netlink::LinkStats{.rx_packets = 100,
+                                                     .tx_packets = 101,
+                                                     .rx_bytes = 102,
+                                                     .tx_bytes = 103,
+                                                     .rx_errors = 104,
+                                                     .tx_errors = 105,
+                                                     .rx_dropped = 106,
+                                                     .tx_dropped = 107}));
 }
 
 TEST(NetlinkParse, UpButNotRunningIsNotOperationallyUp) {
@@ -396,6 +413,21 @@ TEST(NetlinkParse, LinkAttributesOfTheWrongShapeAreMalformed) {
          b.attr(IFLA_TXQLEN, &v, 8);
        }},
       {"empty name", [](Builder& b) { b.attr(IFLA_IFNAME, "", 1); }},
+      {"56-byte stats64",
+       [](Builder& b) {
+         std::array<std::uint64_t, 7> v{};
+         b.attr(IFLA_STATS64, v.data(), sizeof v);
+       }},
+      {"68-byte stats64",
+       [](Builder& b) {
+         std::array<std::uint8_t, 68> v{};
+         b.attr(IFLA_STATS64, v.data(), v.size());
+       }},
+      {"2-byte master",
+       [](Builder& b) {
+         std::uint16_t v = 1;
+         b.attr(IFLA_MASTER, &v, 2);
+       }},
       {"16-char name", [](Builder& b) { b.str(IFLA_IFNAME, "abcdefghijklmnop"); }},
       {"33-byte address",
        [](Builder& b) {

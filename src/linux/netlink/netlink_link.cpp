@@ -1,4 +1,5 @@
-// Links over rtnetlink: lookups, up/down, MTU, queue length, hardware address, rename, delete.
+// Links over rtnetlink: lookups, up/down, MTU, queue length, hardware address, rename, master,
+// namespace, delete.
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -26,8 +27,6 @@ constexpr const char* kNoSuchLink = "no interface of that name in this network n
 
 // Asks for the link described by the request's ifinfomsg / IFLA_IFNAME and parses the answer.
 bool get_link(Request& request, std::string_view what, netlink::LinkInfo& link, Failure& f) {
-  // Statistics are large and unused here.
-  request.put_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
   bool found = false;
   auto on_data = [&](const Message& m) -> std::error_code {
     if (m.type != RTM_NEWLINK) return {};
@@ -85,7 +84,6 @@ std::vector<LinkInfo> dump_links(Failure& f) {
   std::vector<LinkInfo> all;
   Request request(RTM_GETLINK, NLM_F_DUMP);
   request.family_header<ifinfomsg>().ifi_family = AF_UNSPEC;
-  request.put_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
   auto on_data = [&](const Message& m) -> std::error_code {
     if (m.type != RTM_NEWLINK) return {};
     LinkInfo link;
@@ -176,6 +174,34 @@ void do_rename(std::string_view name, std::string_view new_name, Failure& f) {
   detail::nl::run(change.request, "RTM_NEWLINK " + std::string(name) + " name " + std::string(new_name), f, {},
                   {{errc::busy, "the kernel renames only interfaces that are down: set it down first"},
                    {errc::already_exists, "another interface has that name"}});
+}
+
+void do_set_master(std::string_view name, std::string_view master, Failure& f) {
+  LinkInfo link, owner;
+  if (!query_link(name, link, f)) return;
+  if (!master.empty() && !query_link(master, owner, f)) return;
+  Change change(link);
+  change.request.put_u32(IFLA_MASTER, owner.index);  // 0: no master
+  detail::nl::run(
+      change.request,
+      "RTM_NEWLINK " + std::string(name) + (master.empty() ? " nomaster" : " master " + std::string(master)), f, {},
+      {{errc::unsupported, "the master must be a bridge or bond"},
+       {errc::busy, "the interface belongs to another master: take it out first"}});
+}
+
+void do_move(std::string_view name, int netns_fd, Failure& f) {
+  std::string what = "RTM_NEWLINK " + std::string(name) + " netns fd " + std::to_string(netns_fd);
+  if (netns_fd < 0) {
+    f.fail(errc::invalid_argument, what, "open /proc/PID/ns/net or /run/netns/NAME first");
+    return;
+  }
+  LinkInfo link;
+  if (!query_link(name, link, f)) return;
+  Change change(link);
+  change.request.put_u32(IFLA_NET_NS_FD, static_cast<std::uint32_t>(netns_fd));
+  detail::nl::run(change.request, what, f, {},
+                  {{errc::invalid_argument, "the descriptor must be a network namespace (or the interface stays put)"},
+                   {errc::already_exists, "the other namespace has an interface of that name"}});
 }
 
 void do_remove(std::string_view name, Failure& f) {
@@ -286,6 +312,20 @@ void rename(std::string_view name, std::string_view new_name) {
 }
 void rename(std::string_view name, std::string_view new_name, std::error_code& ec) {
   with_code(ec, [&](Failure& f) { do_rename(name, new_name, f); });
+}
+
+void set_master(std::string_view name, std::string_view master) {
+  throwing([&](Failure& f) { do_set_master(name, master, f); });
+}
+void set_master(std::string_view name, std::string_view master, std::error_code& ec) {
+  with_code(ec, [&](Failure& f) { do_set_master(name, master, f); });
+}
+
+void move_to_netns(std::string_view name, int netns_fd) {
+  throwing([&](Failure& f) { do_move(name, netns_fd, f); });
+}
+void move_to_netns(std::string_view name, int netns_fd, std::error_code& ec) {
+  with_code(ec, [&](Failure& f) { do_move(name, netns_fd, f); });
 }
 
 void remove_link(std::string_view name) {
