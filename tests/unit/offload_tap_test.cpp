@@ -78,8 +78,8 @@ TEST_P(TapOffload, SplitsASuperFrameIntoFramesWithItsLinkHeader) {
 TEST_P(TapOffload, CoalescesAFlowAndLeavesArpAndNeighbourDiscoveryAlone) {
   const auto arp = arp_frame(link());
   const auto nd = neighbour_solicitation(link());
-  std::vector<std::vector<std::byte>> frames = {arp, tcp_segment(0, 1000, link()), nd, tcp_segment(1, 1000, link()),
-                                                tcp_segment(2, 1000, link()), arp};
+  std::vector<std::vector<std::byte>> frames = {
+      arp, tcp_segment(0, 1000, link()), nd, tcp_segment(1, 1000, link()), tcp_segment(2, 1000, link()), arp};
   Batch batch(kHdr);
   for (const auto& f : frames) batch.add(f);
   offload::Coalescer c({.mode = Mode::tap});
