@@ -183,6 +183,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     CHECK(super.size() <= 65535 + link);
     // Merged frames share their link-layer header, which is never a third tag or not IP.
     CHECK(link <= 22);
+    if (link != 0) CHECK(offload::detail::load16(originals[w.packets[0]].data() + link - 2) != 0x0806);
     for (auto i : w.packets)
       CHECK(links[i] == link &&
             std::equal(originals[i].begin(), originals[i].begin() + static_cast<std::ptrdiff_t>(link),
