@@ -264,7 +264,8 @@ Runner install(CLI::App& app) {
              "and exits with status 1. A device taken down and up again carries on. When a device's\n"
              "MTU rises, the bridge flushes the IPv4 route cache of its namespace (docs/faults.md).\n"
              "Example: ip netns add h1; ip netns add h2\n"
-             "         tuntap bridge h1/t1 h2/t2 --addr-a 10.0.0.1/24 --addr-b 10.0.0.2/24");
+             "         tuntap bridge h1/t1 h2/t2 --addr-a 10.0.0.1/24 --addr-b 10.0.0.2/24\n"
+             "         tuntap bridge h1/p1 h2/p2 --tap --addr-a 10.0.0.1/24 --addr-b 10.0.0.2/24   (layer 2)");
   return [o] { return run_bridge(*o); };
 }
 
