@@ -6,8 +6,9 @@
  * --page-offset=N puts each thread's buffer N bytes into a page (default 0): with N = 4032 the
  * payload of an IPv4 TCP super-packet starts 2 bytes before a page boundary, the placement whose
  * kernel copy is slow on AMD Zen (docs/benchmarks.md, "Buffer placement").
- * Usage: naive_forward [--offload] [--page-offset=N] NETNS_A NAME_A NETNS_B NAME_B (runs until
- * killed). */
+ * --tap opens TAP devices instead (one Ethernet frame per call): the floor for `bridge --tap`.
+ * Usage: naive_forward [--offload] [--tap] [--page-offset=N] NETNS_A NAME_A NETNS_B NAME_B (runs
+ * until killed). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 static int offload;
+static int tap;
 static size_t page_offset;
 
 static int open_tun_in(const char* netns, const char* name) {
@@ -34,7 +36,7 @@ static int open_tun_in(const char* netns, const char* name) {
   int fd = open("/dev/net/tun", O_RDWR);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
+  ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
   strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
   if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) != 0) {
     perror("TUNSETIFF");
@@ -80,13 +82,14 @@ int main(int argc, char** argv) {
   for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; ++argv, --argc) {
     char* end = NULL;
     if (strcmp(argv[1], "--offload") == 0) offload = 1;
+    else if (strcmp(argv[1], "--tap") == 0) tap = 1;
     else if (strncmp(argv[1], "--page-offset=", 14) == 0) {
       page_offset = strtoul(argv[1] + 14, &end, 10);
       bad |= end == argv[1] + 14 || *end != '\0' || page_offset >= 4096;
     } else bad = 1;
   }
   if (bad || argc != 5) {
-    fprintf(stderr, "usage: %s [--offload] [--page-offset=N] NETNS_A NAME_A NETNS_B NAME_B\n", self);
+    fprintf(stderr, "usage: %s [--offload] [--tap] [--page-offset=N] NETNS_A NAME_A NETNS_B NAME_B\n", self);
     return 2;
   }
   int a = open_tun_in(argv[1], argv[2]), b = open_tun_in(argv[3], argv[4]);

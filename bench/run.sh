@@ -2,7 +2,9 @@
 # Throughput between two network namespaces over: (a) a veth pair, the kernel's own path; (b) a
 # naive one-packet-per-syscall TUN forwarder, the floor; (b') the same C loop with offloads on,
 # handing super-packets over whole (`naive-offload`: what any read/write forwarder can reach in
-# passthrough); (c) `tuntap bridge` in each offload mode.
+# passthrough); (c) `tuntap bridge` in each offload mode. The same with TAP devices (layer 2): a
+# scenario NAME-tap (naive-tap, split-tap, passthrough-tap, off-tap) opens TAPs, and its "x naive"
+# ratios are against naive-tap.
 # All in one run, alternating scenarios round by round; prints medians and ratios to (a) and (b),
 # both as ratios of medians and as medians of per-round ratios.
 #
@@ -49,6 +51,8 @@ start_path() {
   if [[ $1 == *@any ]]; then place=(--cpus any); set -- "${1%@*}"
   elif [[ $1 == *@* ]]; then pin=(taskset -c "${1#*@}"); set -- "${1%@*}"; fi
   if [[ $1 == naive-offload+* ]]; then where=(--page-offset="${1#*+}"); set -- naive-offload; fi
+  local tap=()
+  if [[ $1 == *-tap ]]; then tap=(--tap); set -- "${1%-tap}"; fi
   case "$1" in
     veth)
       ip link add va netns "$A" type veth peer name vb netns "$B"
@@ -56,12 +60,12 @@ start_path() {
       ip -n "$A" link set va up; ip -n "$B" link set vb up ;;
     naive|naive-offload)
       local flag=""; [ "$1" = naive-offload ] && flag=--offload
-      ${pin[@]+"${pin[@]}"} "$naive" $flag ${where[@]+"${where[@]}"} "$A" ta "$B" tb & path_pid=$!
+      ${pin[@]+"${pin[@]}"} "$naive" $flag ${tap[@]+"${tap[@]}"} ${where[@]+"${where[@]}"} "$A" ta "$B" tb & path_pid=$!
       for _ in $(seq 50); do ip -n "$B" link show tb >/dev/null 2>&1 && break; sleep 0.1; done
       ip -n "$A" addr add $ADDR_A/24 dev ta; ip -n "$B" addr add $ADDR_B/24 dev tb
       ip -n "$A" link set ta up; ip -n "$B" link set tb up ;;
     split|passthrough|off)
-      ${pin[@]+"${pin[@]}"} "$bin" bridge "$A/ta" "$B/tb" --offload "$1" --addr-a $ADDR_A/24 --addr-b $ADDR_B/24 -q ${place[@]+"${place[@]}"} & path_pid=$!
+      ${pin[@]+"${pin[@]}"} "$bin" bridge "$A/ta" "$B/tb" --offload "$1" ${tap[@]+"${tap[@]}"} --addr-a $ADDR_A/24 --addr-b $ADDR_B/24 -q ${place[@]+"${place[@]}"} & path_pid=$!
       for _ in $(seq 50); do ip -n "$B" link show tb 2>/dev/null | grep -q UP && break; sleep 0.1; done ;;
   esac
   pids+=("$path_pid")
@@ -129,10 +133,12 @@ def spread(s, k):
 print(f"medians of {rounds} rounds x {secs} s, iperf3, one stream")
 print("| path | TCP Gbit/s | (min-max) | x veth | x naive | x naive-offload | UDP 1400 B kpps | x naive | UDP 64 B kpps | x naive |")
 print("|---|---|---|---|---|---|---|---|---|---|")
+def naive_of(s): return "naive-tap" if s.endswith("-tap") else "naive"
 for s in scenarios:
     t, u, v = med(s, "tcp"), med(s, "udp1400"), med(s, "udp64")
+    n = naive_of(s)
     def r(a, b): return f"{a / b:.2f}" if b == b and b > 0 and a == a else "-"
-    print(f"| {s} | {t:.2f} | {spread(s, 'tcp')} | {r(t, med('veth','tcp'))} | {r(t, med('naive','tcp'))} | {r(t, med('naive-offload','tcp'))} | {u:.0f} | {r(u, med('naive','udp1400'))} | {v:.0f} | {r(v, med('naive','udp64'))} |")
+    print(f"| {s} | {t:.2f} | {spread(s, 'tcp')} | {r(t, med('veth','tcp'))} | {r(t, med(n,'tcp'))} | {r(t, med('naive-offload','tcp'))} | {u:.0f} | {r(u, med(n,'udp1400'))} | {v:.0f} | {r(v, med(n,'udp64'))} |")
 
 # The machine's speed drifts during a run; a baseline measured in the same round, minutes apart at
 # most, cancels the drift that a ratio of whole-run medians keeps. Median of the per-round ratios:
@@ -147,5 +153,6 @@ print("median (min-max) of per-round ratios, each against the baseline of the sa
 print("| path | TCP x veth | TCP x naive | UDP 1400 B x naive | UDP 64 B x naive |")
 print("|---|---|---|---|---|")
 for s in scenarios:
-    print(f"| {s} | {paired(s, 'tcp', 'veth')} | {paired(s, 'tcp', 'naive')} | {paired(s, 'udp1400', 'naive')} | {paired(s, 'udp64', 'naive')} |")
+    n = naive_of(s)
+    print(f"| {s} | {paired(s, 'tcp', 'veth')} | {paired(s, 'tcp', n)} | {paired(s, 'udp1400', n)} | {paired(s, 'udp64', n)} |")
 PY

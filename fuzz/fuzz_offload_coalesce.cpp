@@ -8,6 +8,12 @@
 // gives back the packets that went in (but for the IPv4 ID and header checksum of DF packets sent
 // with ID 0, which the kernel renumbers, and a TCP checksum of 0xffff, which comes back as its
 // equal 0x0000); restore() gives back every original byte.
+//
+// Built twice from this source: fuzz_offload_coalesce (IP packets, as TUN takes them) and, with
+// FUZZ_TAP, fuzz_offload_coalesce_tap (Ethernet frames): there each packet's length is preceded by
+// a byte choosing its link-layer header (bits 0-1: VLAN tags 0-2, 3 = a third tag; bit 2: another
+// source MAC; bit 3: EtherType ARP instead of the packet's IP version; bit 4: another VLAN id), so
+// frames of one IP flow behind different headers meet, and must never be merged.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -61,8 +67,11 @@ bool within(std::span<const std::byte> part, const std::byte* begin, std::size_t
 // Equal but for what segmentation may legitimately renumber: the IPv4 ID and header checksum of DF
 // packets sent with ID 0, and a transport checksum sent as 0xffff (ones' complement -0), which
 // comes back as 0x0000 (+0).
-bool same_packet(std::span<const std::byte> got, std::span<const std::byte> want) {
-  if (got.size() != want.size()) return false;
+bool same_packet(std::span<const std::byte> got, std::span<const std::byte> want, std::size_t link) {
+  if (got.size() != want.size() || got.size() < link) return false;
+  if (!std::equal(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(link), got.begin())) return false;
+  got = got.subspan(link);
+  want = want.subspan(link);
   const bool v4_id0 = want.size() >= 20 && (std::to_integer<unsigned>(want[0]) >> 4) == 4 && want[4] == std::byte{0} &&
                       want[5] == std::byte{0};
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -87,25 +96,54 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.tcp = (data[0] & 1) == 0;
   options.udp = (data[0] & 2) == 0;
   options.max_segments = (data[0] >> 2) + 1u;
-  static offload::Coalescer coalescer_default({.max_packets = kMaxPackets});
+#ifdef FUZZ_TAP
+  constexpr Mode mode = Mode::tap;
+#else
+  constexpr Mode mode = Mode::tun;
+#endif
+  options.mode = mode;
+  static offload::Coalescer coalescer_default({.max_packets = kMaxPackets, .mode = mode});
   offload::Coalescer coalescer(options);
 
   // Each packet in its own exact allocation (headroom + bytes), so ASan sees any overrun.
   std::vector<std::unique_ptr<std::byte[]>> storage;
   std::vector<std::vector<std::byte>> originals;
+  std::vector<std::size_t> links;  // link-layer header bytes in front of each IP packet
   std::vector<std::span<std::byte>> bufs;
   std::size_t at = 1;
   while (at + 2 <= size && bufs.size() < kMaxPackets) {
+    std::vector<std::byte> link;
+#ifdef FUZZ_TAP
+    const std::uint8_t choice = data[at++];
+    if (at + 2 > size) break;
+    const std::size_t vlans = choice & 3u;
+    link.assign(14 + 4 * vlans, std::byte{0x02});
+    if ((choice & 4) != 0) link[11] = std::byte{0x07};
+    for (std::size_t k = 0; k < vlans; ++k) {
+      offload::detail::store16(link.data() + 12 + 4 * k, k == 0 && vlans > 1 ? 0x88a8 : 0x8100);
+      offload::detail::store16(link.data() + 14 + 4 * k, (choice & 16) != 0 ? 11 : 10);
+    }
+#endif
     const bool fix = (data[at] & 0x80) != 0;
     const std::size_t len = std::min<std::size_t>((std::size_t{data[at] & 0x7fu} << 8) | data[at + 1], size - at - 2);
     at += 2;
     const auto* p = reinterpret_cast<const std::byte*>(data + at);
-    storage.push_back(std::make_unique_for_overwrite<std::byte[]>(kHeadroom + len));
-    std::byte* pkt = storage.back().get() + kHeadroom;
+#ifdef FUZZ_TAP
+    const unsigned version = len > 0 ? std::to_integer<unsigned>(p[0]) >> 4 : 0;
+    offload::detail::store16(link.data() + link.size() - 2, (choice & 8) != 0 ? 0x0806
+                                                            : version == 6    ? 0x86dd
+                                                                              : 0x0800);
+#endif
+    const std::size_t unit = link.size() + len;
+    storage.push_back(std::make_unique_for_overwrite<std::byte[]>(kHeadroom + unit));
+    std::byte* frame = storage.back().get() + kHeadroom;
+    std::copy(link.begin(), link.end(), frame);
+    std::byte* pkt = frame + link.size();
     std::copy(p, p + len, pkt);
     if (fix) fix_checksums({pkt, len});
-    originals.emplace_back(pkt, pkt + len);
-    bufs.emplace_back(storage.back().get(), kHeadroom + len);
+    originals.emplace_back(frame, frame + unit);
+    links.push_back(link.size());
+    bufs.emplace_back(storage.back().get(), kHeadroom + unit);
     at += len;
   }
 
@@ -141,7 +179,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       CHECK(std::ranges::equal(super, originals[w.packets[0]]));
       continue;
     }
-    CHECK(super.size() <= 65535);
+    const std::size_t link = links[w.packets[0]];
+    CHECK(super.size() <= 65535 + link);
+    // Merged frames share their link-layer header, which is never a third tag or not IP.
+    CHECK(link <= 22);
+    if (link != 0) CHECK(offload::detail::load16(originals[w.packets[0]].data() + link - 2) != 0x0806);
+    for (auto i : w.packets)
+      CHECK(links[i] == link &&
+            std::equal(originals[i].begin(), originals[i].begin() + static_cast<std::ptrdiff_t>(link),
+                       originals[w.packets[0]].begin()));
     // Exact allocations, not zeroed (zeroing a segment buffer per packet would dominate the run).
     std::vector<std::unique_ptr<std::byte[]>> out_storage;
     std::vector<std::span<std::byte>> out;
@@ -150,9 +196,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       out.emplace_back(out_storage.back().get(), super.size());
     }
     std::vector<std::size_t> sizes(out.size());
-    const std::size_t n = offload::split(hdr, super, out, sizes, 0, ec);
+    const std::size_t n = offload::split(hdr, super, out, sizes, 0, ec, mode);
     CHECK(!ec && n == w.packets.size());
-    for (std::size_t k = 0; k < n; ++k) CHECK(same_packet(out[k].first(sizes[k]), originals[w.packets[k]]));
+    for (std::size_t k = 0; k < n; ++k)
+      CHECK(same_packet(out[k].first(sizes[k]), originals[w.packets[k]], link));
   }
   for (int s : seen) CHECK(s == 1);
 

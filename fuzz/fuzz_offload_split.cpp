@@ -2,6 +2,13 @@
 // buffer count, 1 byte selecting the buffer size, then the packet. Beyond "no crash, no over-read"
 // (ASan), every success is checked: segments fit their buffers, length fields agree with the sizes,
 // transport checksums verify, and the payloads put together are the input's payload.
+//
+// Built twice from this source: fuzz_offload_split (IP packets, as TUN reads them) and, with
+// FUZZ_TAP, fuzz_offload_split_tap (Ethernet frames, as TAP reads them). The TAP target takes one
+// more byte after the buffer bytes: the link-layer header put in front of the packet (bits 0-1:
+// VLAN tags 0-2, 3 = a third tag; bit 2: EtherType ARP instead of the packet's IP version). Every
+// segment must then start with that header, and the IP checks hold behind it.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -39,8 +46,9 @@ struct OutBuffers {
   }
 };
 
-void check_segments(const VirtioNetHdr& hdr, std::span<const std::byte> in, const OutBuffers& out, std::size_t n,
-                    std::size_t offset) {
+// `link` is the link-layer header in front of `in` (empty on TUN); each segment starts with it.
+void check_segments(const VirtioNetHdr& hdr, std::span<const std::byte> link, std::span<const std::byte> in,
+                    const OutBuffers& out, std::size_t n, std::size_t offset) {
   Layer3 l3;
   CHECK(read_layer3(in, l3));
   const bool is_tcp = hdr.gso_kind() != VirtioNetHdr::gso_udp_l4;
@@ -48,10 +56,12 @@ void check_segments(const VirtioNetHdr& hdr, std::span<const std::byte> in, cons
   const std::size_t headers = l3.header_len + l4;
   std::size_t payload_at = headers;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t size = out.sizes[i];
-    CHECK(size > headers && size <= out.spans[i].size() - offset);
+    CHECK(out.sizes[i] > link.size() && out.sizes[i] <= out.spans[i].size() - offset);
+    CHECK(std::equal(link.begin(), link.end(), out.spans[i].data() + offset));
+    const std::size_t size = out.sizes[i] - link.size();
+    CHECK(size > headers);
     CHECK(size - headers <= hdr.gso_size);
-    const std::byte* p = out.spans[i].data() + offset;
+    const std::byte* p = out.spans[i].data() + offset + link.size();
     const std::span<const std::byte> pkt(p, size);
     if (l3.v6) {
       CHECK(load16(p + ipv6::payload_len) == size - ipv6::len);
@@ -82,17 +92,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static constexpr std::size_t kSizes[] = {0, 20, 60, 576, 1280, 1500, 9000, 65535 + 64};
   const std::size_t buffer_size = kSizes[data[virtio_net_hdr_len + 1] % 8];
   const std::size_t offset = data[virtio_net_hdr_len + 1] >> 5;  // 0..7
-  // The packet in its own exact allocation, so reading past its end is caught too.
-  const std::size_t len = size - virtio_net_hdr_len - 2;
+  std::size_t at = virtio_net_hdr_len + 2;
+#ifdef FUZZ_TAP
+  constexpr Mode mode = Mode::tap;
+  if (size <= at) return 0;
+  const std::uint8_t choice = data[at++];
+  const std::size_t vlans = choice & 3u;
+  std::vector<std::byte> link(14 + 4 * vlans, std::byte{0x02});
+  for (std::size_t k = 0; k < vlans; ++k) store16(link.data() + 12 + 4 * k, k == 0 && vlans > 1 ? 0x88a8 : 0x8100);
+  const unsigned version = size > at ? data[at] >> 4 : 0;
+  store16(link.data() + link.size() - 2, (choice & 4) != 0 ? 0x0806 : version == 6 ? 0x86dd : 0x0800);
+#else
+  constexpr Mode mode = Mode::tun;
+  const std::vector<std::byte> link;
+#endif
+  // The unit in its own exact allocation, so reading past its end is caught too.
+  const std::size_t len = link.size() + (size - at);
   auto packet = std::make_unique_for_overwrite<std::byte[]>(len);
-  std::copy(bytes + virtio_net_hdr_len + 2, bytes + size, packet.get());
+  std::copy(link.begin(), link.end(), packet.get());
+  std::copy(bytes + at, bytes + size, packet.get() + link.size());
   const std::span<const std::byte> in(packet.get(), len);
 
   OutBuffers out(count, buffer_size);
   std::error_code ec;
-  const std::size_t n = offload::split(hdr, in, out.spans, out.sizes, offset, ec);
+  const std::size_t n = offload::split(hdr, in, out.spans, out.sizes, offset, ec, mode);
   std::error_code count_ec;
-  const std::size_t expected = offload::segment_count(hdr, in, count_ec);
+  const std::size_t expected = offload::segment_count(hdr, in, count_ec, mode);
   if (ec) {
     CHECK(n == 0);
     // segment_count validates the same way: it fails alike unless only the buffers were short.
@@ -106,6 +131,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!hdr.needs_csum()) CHECK(std::equal(in.begin(), in.end(), out.spans[0].data() + offset));
     return 0;
   }
-  check_segments(hdr, in, out, n, offset);
+  // A super-frame that split has IP behind a header of at most two tags: the one built above.
+  CHECK(link.size() <= 22 && (link.empty() || load16(link.data() + link.size() - 2) != 0x0806));
+  check_segments(hdr, link, in.subspan(link.size()), out, n, offset);
   return 0;
 }

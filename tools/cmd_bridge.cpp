@@ -1,5 +1,6 @@
-// tuntap bridge: two TUN devices (each in a network namespace of your choice) joined through the
-// library, both ways, with offloads split, passed through, or off.
+// tuntap bridge: two TUN devices, or two TAP devices (--tap: joined at layer 2), each in a network
+// namespace of your choice, joined through the library, both ways, with offloads split, passed
+// through, or off.
 #include <fmt/core.h>
 #include <poll.h>
 
@@ -29,6 +30,7 @@ namespace {
 struct BridgeOptions {
   std::string a, b;
   std::string offload = "split";
+  bool tap = false;
   std::size_t queues = 1;
   bool quiet = false;
   bool json = false;
@@ -123,20 +125,20 @@ int run_bridge(const BridgeOptions& o) {
   const auto placement = place_queue_pairs(CpuChoice::parse(o.cpus), o.offload == "passthrough", o.queues,
                                            allowed_cpus());
   const OffloadMode mode = offload_mode_from(o.offload).value_or(OffloadMode::split);
-  TunOptions base{.offload = mode, .multi_queue = o.queues > 1};
+  TunOptions base{.mode = o.tap ? Mode::tap : Mode::tun, .offload = mode, .multi_queue = o.queues > 1};
   Side a = open_side(o.a, base, o, o.addr_a);
   Side b = open_side(o.b, base, o, o.addr_b);
   // With --write, every packet A reads or is written goes to one pcap file (all queues share it).
   std::shared_ptr<PcapWriter> writer;
   std::vector<std::shared_ptr<CaptureTun>> captures;
-  if (o.capture.enabled()) writer = o.capture.open(PcapLinkType::raw_ip);
+  if (o.capture.enabled()) writer = o.capture.open(o.tap ? PcapLinkType::ethernet : PcapLinkType::raw_ip);
   std::vector<std::unique_ptr<QueueLink>> links;
   for (std::size_t i = 0; i < o.queues; ++i) {
     ForwarderConfig config{.cpus = placement[i]};
     if (writer) {
-      captures.push_back(
-          std::make_shared<CaptureTun>(std::make_unique<SharedTun>(a.queues[i]), writer,
-                                       tuntap::CaptureOptions{.offload = mode, .keep_gso = o.capture.keep_gso}));
+      captures.push_back(std::make_shared<CaptureTun>(
+          std::make_unique<SharedTun>(a.queues[i]), writer,
+          tuntap::CaptureOptions{.offload = mode, .keep_gso = o.capture.keep_gso, .mode = base.mode}));
       links.push_back(std::make_unique<QueueLink>(std::shared_ptr<Tun>(captures.back()), b.queues[i], config));
     } else if (mode == OffloadMode::passthrough) {
       links.push_back(std::make_unique<QueueLink>(a.queues[i], b.queues[i], config));
@@ -158,8 +160,9 @@ int run_bridge(const BridgeOptions& o) {
   };
   std::string an(a.queues[0]->name()), bn(b.queues[0]->name());
   if (!o.quiet)
-    fmt::print(stderr, "tuntap bridge: {} <-> {} ({} queue{}, {}{}); Ctrl-C to stop\n", o.a, o.b, o.queues,
-               o.queues > 1 ? "s" : "", offload_note(o.offload, *a.queues[0]), placement_note(placement));
+    fmt::print(stderr, "tuntap bridge: {} <-> {} ({}{} queue{}, {}{}); Ctrl-C to stop\n", o.a, o.b,
+               o.tap ? "TAP, " : "", o.queues, o.queues > 1 ? "s" : "", offload_note(o.offload, *a.queues[0]),
+               placement_note(placement));
   LiveStats stats(o.json ? stdout : stderr, o.json, o.interval);
   stats.add(an + "->" + bn, [&] { return sum(true); });
   stats.add(bn + "->" + an, [&] { return sum(false); });
@@ -235,6 +238,9 @@ Runner install(CLI::App& app) {
                  "off: no offloads")
       ->check(CLI::IsMember({"split", "passthrough", "off"}))
       ->capture_default_str();
+  app.add_flag("--tap", o->tap,
+               "two TAP devices joined at layer 2 (Ethernet frames: ARP, neighbour discovery, VLANs\n"
+               "cross as they are) instead of two TUN devices");
   app.add_option("--queues", o->queues, "queues per device (multi-queue), one forwarding pair each")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
@@ -258,12 +264,13 @@ Runner install(CLI::App& app) {
              "and exits with status 1. A device taken down and up again carries on. When a device's\n"
              "MTU rises, the bridge flushes the IPv4 route cache of its namespace (docs/faults.md).\n"
              "Example: ip netns add h1; ip netns add h2\n"
-             "         tuntap bridge h1/t1 h2/t2 --addr-a 10.0.0.1/24 --addr-b 10.0.0.2/24");
+             "         tuntap bridge h1/t1 h2/t2 --addr-a 10.0.0.1/24 --addr-b 10.0.0.2/24\n"
+             "         tuntap bridge h1/p1 h2/p2 --tap --addr-a 10.0.0.1/24 --addr-b 10.0.0.2/24   (layer 2)");
   return [o] { return run_bridge(*o); };
 }
 
 const bool registered = register_command(
-    {"bridge", "Join two TUN devices (in any network namespaces) through the library, both ways", install});
+    {"bridge", "Join two TUN (or TAP) devices (in any network namespaces) through the library, both ways", install});
 
 }  // namespace
 }  // namespace tuntap::cli

@@ -41,6 +41,8 @@ struct TUNTAP_API CaptureOptions {
   OffloadMode offload = OffloadMode::off;
   /// With passthrough: record super-packets whole instead of split into packets.
   bool keep_gso = false;
+  /// What the packets are (IP packets or Ethernet frames): how a super-packet is split.
+  Mode mode = Mode::tun;
 };
 
 /// Counters of a CaptureTun.

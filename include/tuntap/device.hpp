@@ -19,9 +19,6 @@
 
 namespace tuntap {
 
-/// The kind of device: TUN carries IP packets, TAP carries Ethernet frames.
-enum class Mode : std::uint8_t { tun, tap };
-
 /// Kernel IFF_* flag bits as TUNGETIFF and TUNGETFEATURES report them (linux/if_tun.h).
 namespace iff {
 /// IFF_TUN: an IP-level device.

@@ -23,7 +23,7 @@
 
 namespace tuntap {
 
-/// Two native TUN devices joined both ways: what is written to one comes out of the other.
+/// Two native TUN (or two TAP) devices joined both ways: what is written to one comes out of the other.
 class TUNTAP_API NativeBridge {
  public:
   /// Puts both devices in non-blocking mode (the thread must never sleep in one of them while the

@@ -30,6 +30,10 @@ struct TUNTAP_API NativeTunAccess;  ///< the library's own tests reach inside th
 
 /// How NativeTun::open makes the device.
 struct TUNTAP_API TunOptions {
+  /// tun: IP packets. tap: Ethernet frames (with VLAN tags, ARP, neighbour discovery...); split
+  /// and coalesce look behind the Ethernet header and up to two VLAN tags at the IP packet, and
+  /// leave every frame that is not IPv4/IPv6 TCP or UDP as it is.
+  Mode mode = Mode::tun;
   std::string name = "tun%d";  ///< exact name, pattern or empty (kernel's choice)
   /// split and passthrough open with IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO, USO where
   /// accepted). In passthrough a read gathers plain packets and ends with the first super-packet
@@ -93,7 +97,8 @@ class TUNTAP_API NativeTun final : public Tun {
   /// 10 bytes of headroom (the virtio-net header) in offload mode, 0 otherwise.
   std::size_t min_read_offset() const noexcept override;
   std::size_t min_write_offset() const noexcept override;
-  /// The interface MTU (asked of the kernel); 65535 + 10 in passthrough.
+  /// The interface MTU (asked of the kernel), plus 22 on TAP (an Ethernet header with two VLAN
+  /// tags: a frame's largest size); 65535 + 10 in passthrough (+ 22 on TAP).
   std::size_t mtu() const noexcept override;
   std::string_view name() const noexcept override;
   /// Link events (up, down, mtu_update) of the device, or nullptr without watch_events.

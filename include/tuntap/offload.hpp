@@ -26,13 +26,19 @@ namespace tuntap::offload {
 /// How many packets split() makes of `packet` (the bytes after the vnet header): 1 for a non-GSO
 /// packet, else ceil(payload / gso_size). Validates exactly as split() does; on error returns 0 and
 /// sets ec (see split() for the codes).
-TUNTAP_API std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> packet,
-                                     std::error_code& ec) noexcept;
+TUNTAP_API std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> packet, std::error_code& ec,
+                                     Mode mode = Mode::tun) noexcept;
 
 /// Splits one packet read from a TUN fd with IFF_VNET_HDR (the vnet header `hdr`, then `packet`)
 /// into ordinary IP packets: packet i is written to bufs[i] starting at byte `offset`, and its length
 /// in bytes to sizes[i]. Returns how many packets were written; on error returns 0, sets ec and
 /// leaves the contents of bufs and sizes unspecified. `packet` must not overlap the buffers.
+///
+/// `mode` says what `packet` is: an IP packet (Mode::tun), or an Ethernet frame (Mode::tap) whose
+/// header and up to two VLAN tags (802.1Q, 802.1ad) come before the IP packet. On TAP every segment
+/// starts with the super-frame's link-layer header, copied as it is, and csum_start counts from the
+/// start of the frame (as the kernel reports it); a super-frame that is not IPv4 or IPv6 behind
+/// its link-layer header is malformed. A frame without GSO is copied whatever it carries (ARP...).
 ///
 /// - gso_type none: the packet is copied to bufs[0]; with NEEDS_CSUM its checksum is finished
 ///   (finish_checksum) in the copy.
@@ -55,7 +61,8 @@ TUNTAP_API std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const st
 ///   at the transport checksum (GSO) or past the end (non-GSO), an IPv4 fragment, no payload, or a
 ///   segment whose length would not fit a 16-bit length field.
 TUNTAP_API std::size_t split(const VirtioNetHdr& hdr, std::span<const std::byte> packet, Buffers bufs,
-                             std::span<std::size_t> sizes, std::size_t offset, std::error_code& ec) noexcept;
+                             std::span<std::size_t> sizes, std::size_t offset, std::error_code& ec,
+                             Mode mode = Mode::tun) noexcept;
 
 /// Finishes a partial checksum in place, as the kernel's skb_checksum_help does for NEEDS_CSUM: the
 /// 16-bit field at csum_start + csum_offset holds the pseudo-header sum; replaces it with the
@@ -72,6 +79,11 @@ struct TUNTAP_API CoalescerOptions {
   std::size_t max_segments = 64;  ///< most packets merged into one super-packet
   bool tcp = true;                ///< coalesce TCP (needs TUN_F_TSO4/TSO6 on the device)
   bool udp = true;                ///< coalesce UDP (needs TUN_F_USO4/USO6, kernel >= 6.2)
+  /// What the packets are: IP packets (tun) or Ethernet frames (tap). On TAP the IP packet behind
+  /// the Ethernet header and up to two VLAN tags is merged by the rules below, only with frames
+  /// whose link-layer header (addresses, tags, EtherType) is byte for byte the same; a frame that
+  /// is not IPv4/IPv6 (ARP...) is written alone, untouched, and ends no run.
+  Mode mode = Mode::tun;
 };
 
 /// One write to the device: the vnet header and bytes to hand to writev(2) as they are.

@@ -28,8 +28,12 @@ namespace tuntap {
 /// Shape of a pipe: sizes, offsets, names and the offload mode of each end.
 struct TUNTAP_API PipeConfig {
   std::size_t batch_size = 64;  ///< most packets one read returns
-  std::size_t mtu = 1500;       ///< largest ordinary packet read returns and write accepts
-  std::size_t capacity = 256;   ///< packets (or super-packets) in flight per direction
+  /// What both ends carry: IP packets (tun) or Ethernet frames (tap), as the native device of that
+  /// mode does; on tap, split and coalesce look behind the Ethernet header and its VLAN tags, and
+  /// mtu counts the whole frame.
+  Mode mode = Mode::tun;
+  std::size_t mtu = 1500;      ///< largest ordinary packet read returns and write accepts
+  std::size_t capacity = 256;  ///< packets (or super-packets) in flight per direction
   /// Offsets both ends demand, as a native device with a virtio-net header does: smaller offsets
   /// are invalid_argument, and the bytes just before the offset are scribbled over, so code that
   /// trusts them is caught in tests. A split end demands at least 10.

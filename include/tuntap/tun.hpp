@@ -17,6 +17,10 @@ namespace tuntap {
 
 class EventQueue;
 
+/// The kind of device, and so what a Tun's packets are: TUN carries IP packets, TAP carries
+/// Ethernet frames (TunOptions::mode, PipeConfig::mode, the offload engine's framing).
+enum class Mode : std::uint8_t { tun, tap };
+
 /// How an endpoint hands offloads to its caller. The same three words name the modes everywhere:
 /// TunOptions, PipeConfig, CaptureOptions and the CLI's --offload.
 enum class OffloadMode : std::uint8_t {

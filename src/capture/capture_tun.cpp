@@ -90,12 +90,13 @@ void CaptureTun::record(PcapWriter* writer, Splitter* splitter, Buffers bufs, co
       continue;
     }
     std::error_code ec;
-    std::size_t n = offload::segment_count(hdr, packet, ec);
+    std::size_t n = offload::segment_count(hdr, packet, ec, options_.mode);
     if (!ec && (n == 0 || n > max_segments)) ec = errc::too_many_segments;
     if (!ec) {
       std::size_t share = arena_size / n;
       for (std::size_t k = 0; k < n; ++k) splitter->spans[k] = std::span(splitter->arena).subspan(k * share, share);
-      n = offload::split(hdr, packet, Buffers(splitter->spans.data(), n), std::span(splitter->sizes.data(), n), 0, ec);
+      n = offload::split(hdr, packet, Buffers(splitter->spans.data(), n), std::span(splitter->sizes.data(), n), 0, ec,
+                         options_.mode);
     }
     if (ec) {
       ++unsplit;

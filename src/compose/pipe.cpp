@@ -30,7 +30,6 @@ struct PipeShared {
 namespace {
 
 constexpr std::size_t kHdr = virtio_net_hdr_len;
-constexpr std::size_t kMaxIpPacket = 65535;
 // Coalescer's default chunk: the most packets planned (and queued all or nothing) at once.
 constexpr std::size_t kMaxChunk = 128;
 // The header of a packet that needs no offload, as the kernel writes it for a plain packet.
@@ -100,7 +99,9 @@ struct TUNTAP_LOCAL PipeEnd::Impl final : offload::UnitSource, offload::UnitSink
   Channel& in;   // what this end reads
   Channel& out;  // what this end writes
   const OffloadMode mode;
-  const bool wire_has_header;  // the channels carry a virtio_net_hdr before every packet
+  const Mode framing;           // IP packets or Ethernet frames, the same at both ends
+  const std::size_t max_super;  // the largest packet behind a vnet header
+  const bool wire_has_header;   // the channels carry a virtio_net_hdr before every packet
   std::size_t batch_size;
   std::size_t mtu;
   std::size_t min_read_offset;
@@ -129,6 +130,8 @@ PipeEnd::Impl::Impl(std::shared_ptr<PipeShared> shared_in, bool is_a, const Pipe
       in(is_a ? shared->b_to_a : shared->a_to_b),
       out(is_a ? shared->a_to_b : shared->b_to_a),
       mode(is_a ? config.offload_a : config.offload_b),
+      framing(config.mode),
+      max_super(offload::max_unit_packet(config.mode)),
       wire_has_header(config.offload_a != OffloadMode::off || config.offload_b != OffloadMode::off),
       batch_size(config.batch_size),
       mtu(config.mtu),
@@ -140,12 +143,14 @@ PipeEnd::Impl::Impl(std::shared_ptr<PipeShared> shared_in, bool is_a, const Pipe
     // The vnet header of every write goes into the packet's headroom, as on the native device.
     min_read_offset = std::max(min_read_offset, kHdr);
     min_write_offset = std::max(min_write_offset, kHdr);
-    writer.emplace(offload::CoalescingWriterOptions{
-        .coalescer = {.max_packets = chunk, .tcp = config.tcp_coalescing, .udp = config.udp_coalescing},
-        .restore_after_write = true});
+    writer.emplace(offload::CoalescingWriterOptions{.coalescer = {.max_packets = chunk,
+                                                                  .tcp = config.tcp_coalescing,
+                                                                  .udp = config.udp_coalescing,
+                                                                  .mode = config.mode},
+                                                    .restore_after_write = true});
   }
   if (splits(mode, wire_has_header)) {
-    splitter.emplace(kHdr + std::max(mtu, kMaxIpPacket));
+    splitter.emplace(kHdr + std::max(mtu, max_super), framing);
     gathered.resize(chunk);
     parts.resize(2 * chunk);
   }
@@ -160,7 +165,7 @@ PipeEnd::~PipeEnd() {
 }
 
 std::size_t PipeEnd::mtu() const noexcept {
-  return impl_->mode == OffloadMode::passthrough ? kHdr + kMaxIpPacket : impl_->mtu;
+  return impl_->mode == OffloadMode::passthrough ? kHdr + impl_->max_super : impl_->mtu;
 }
 std::size_t PipeEnd::batch_size() const noexcept { return impl_->batch_size; }
 std::size_t PipeEnd::min_read_offset() const noexcept { return impl_->min_read_offset; }
@@ -263,11 +268,11 @@ IoResult PipeEnd::Impl::write_virtio(Buffers bufs, std::size_t offset) noexcept 
       error = errc::invalid_argument;
       break;
     }
-    if (unit->packet.size() > (unit->hdr.is_gso() ? kMaxIpPacket : mtu)) {
+    if (unit->packet.size() > (unit->hdr.is_gso() ? max_super : mtu)) {
       error = errc::jumbo_packet;
       break;
     }
-    offload::segment_count(unit->hdr, unit->packet, error);
+    offload::segment_count(unit->hdr, unit->packet, error, framing);
     if (error) break;
   }
   auto result = out.send(bufs.first(valid), offset);
@@ -320,7 +325,7 @@ PipeEnds make_pipe(const PipeConfig& config, std::error_code& ec) {
   }
   bool headers = config.offload_a != OffloadMode::off || config.offload_b != OffloadMode::off;
   // With headers, a unit is a vnet header and a packet of up to 64 KiB (a super-packet).
-  std::size_t max_unit = headers ? kHdr + std::max(config.mtu, kMaxIpPacket) : config.mtu;
+  std::size_t max_unit = headers ? kHdr + std::max(config.mtu, offload::max_unit_packet(config.mode)) : config.mtu;
   try {
     auto shared = std::make_shared<PipeShared>(
         ChannelConfig{.capacity = config.capacity, .max_packet = max_unit, .non_blocking = config.non_blocking});

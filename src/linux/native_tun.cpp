@@ -27,7 +27,7 @@ namespace tuntap {
 namespace {
 constexpr std::size_t hdr_len = virtio_net_hdr_len;
 // The largest thing one read can return with a vnet header: a 64 KiB super-packet plus headers.
-constexpr std::size_t max_read = hdr_len + 65536 + 256;
+constexpr std::size_t max_read(Mode mode) { return hdr_len + offload::max_unit_packet(mode) + 256; }
 }  // namespace
 
 // The device is the offload engine's source and sink: split reads and coalesced writes are the
@@ -104,7 +104,7 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->dev = Device::open({.mode = Mode::tun,
+  impl->dev = Device::open({.mode = options.mode,
                             .name = options.name,
                             .multi_queue = options.multi_queue,
                             .vnet_hdr = impl->offload(),
@@ -122,13 +122,14 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error
       // carries acknowledgements) measured 3-5% slower for a TCP stream (docs/benchmarks.md).
       detail::DeviceAccess::always_read_first(impl->dev);
     } else {
-      impl->splitter.emplace(max_read);
+      impl->splitter.emplace(max_read(options.mode), options.mode);
     }
     bool tso = (impl->tun_flags & (tun_offload::tso4 | tun_offload::tso6)) != 0;
     bool uso = (impl->tun_flags & (tun_offload::uso4 | tun_offload::uso6)) != 0;
     impl->writer.emplace(offload::CoalescingWriterOptions{.coalescer = {.max_packets = options.batch_size,
                                                                         .tcp = options.tcp_coalescing && tso,
-                                                                        .udp = options.udp_coalescing && uso}});
+                                                                        .udp = options.udp_coalescing && uso,
+                                                                        .mode = options.mode}});
   }
   if (options.watch_events) {
     impl->events = std::make_unique<EventQueue>();
@@ -146,8 +147,10 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options) {
     throw_if(ec, "open_tun " + options.name, "batch_size 1-65535, offload split, passthrough or off");
   // Device::open's throwing form carries the detailed message: use it to explain the failure.
   if (ec) {
-    Device::open(
-        {.name = options.name, .multi_queue = options.multi_queue, .vnet_hdr = options.offload != OffloadMode::off});
+    Device::open({.mode = options.mode,
+                  .name = options.name,
+                  .multi_queue = options.multi_queue,
+                  .vnet_hdr = options.offload != OffloadMode::off});
     throw_if(ec, "open_tun " + options.name);
   }
   return tun;
@@ -251,7 +254,9 @@ std::size_t query_mtu(int sock, const std::string& name) noexcept {
 // Callers (a Forwarder sizing its buffers) ask for every batch: answer from a cache that is at
 // most 100 ms old instead of three system calls each time.
 std::size_t NativeTun::mtu() const noexcept {
-  if (impl_->virtio()) return hdr_len + 65535;
+  // On TAP a frame is the link MTU plus its Ethernet header (and VLAN tags, where a VLAN device
+  // above sends through it).
+  if (impl_->virtio()) return hdr_len + offload::max_unit_packet(impl_->options.mode);
   // The coarse clock (a few ms of resolution) is plenty for a 100 ms cache and costs a few ns, not
   // the tens of a precise read: forwarders call this once per batch, a batch can be one packet.
   timespec ts{};
@@ -263,7 +268,7 @@ std::size_t NativeTun::mtu() const noexcept {
     if (auto mtu = query_mtu(impl_->ioctl_socket, impl_->dev.name()))
       impl_->cached_mtu.store(mtu, std::memory_order_relaxed);
   }
-  return impl_->cached_mtu.load(std::memory_order_relaxed);
+  return impl_->cached_mtu.load(std::memory_order_relaxed) + offload::max_link_header(impl_->options.mode);
 }
 
 OffloadState NativeTun::offload_state() const noexcept {

@@ -7,9 +7,20 @@
 #include <optional>
 #include <span>
 
+#include "tuntap/ethernet.hpp"
+#include "tuntap/tun.hpp"
 #include "tuntap/virtio_net.hpp"
 
 namespace tuntap::offload {
+
+// The link-layer header in front of the IP packet: none on TUN; on TAP an Ethernet header with at
+// most two VLAN tags (what the offload code looks behind).
+constexpr std::size_t max_link_header(Mode mode) noexcept {
+  return mode == Mode::tap ? EthernetView::min_header_length + 4 * EthernetView::max_vlan_tags : 0;
+}
+
+// The largest packet a unit carries: a 64 KiB IP super-packet behind its link-layer header.
+constexpr std::size_t max_unit_packet(Mode mode) noexcept { return 65535 + max_link_header(mode); }
 
 struct FramedUnit {
   VirtioNetHdr hdr;

@@ -29,8 +29,9 @@ constexpr std::uint16_t no_run = 0xffff;
 
 // What plan() learns about one input packet.
 struct Info {
-  std::byte* pkt = nullptr;
+  std::byte* pkt = nullptr;  // the IP packet (or, when it is not one, the whole unit)
   std::size_t len = 0;
+  std::uint16_t l2 = 0;  // link-layer header bytes before pkt (TAP: Ethernet and VLAN tags)
   std::uint64_t hash = 0;
   std::uint32_t seq = 0;
   std::uint16_t l3 = 0;       // IP header length
@@ -118,7 +119,10 @@ std::uint64_t flow_hash(const Info& info, std::uint8_t protocol) noexcept {
 }
 
 bool same_flow(const Info& a, const Info& b) noexcept {
-  if (a.v6 != b.v6 || a.protocol != b.protocol) return false;
+  if (a.v6 != b.v6 || a.protocol != b.protocol || a.l2 != b.l2) return false;
+  // On TAP a flow is also its link-layer header: frames merge only if the kernel's segments of
+  // the super-frame (each a copy of its header) give back the frames that went in.
+  if (a.l2 != 0 && std::memcmp(a.pkt - a.l2, b.pkt - b.l2, a.l2) != 0) return false;
   const std::size_t src = a.v6 ? ipv6::src : ipv4::src;
   const std::size_t addrs = a.v6 ? 32 : 8;
   return std::memcmp(a.pkt + src, b.pkt + src, addrs) == 0 && std::memcmp(a.pkt + a.l3, b.pkt + b.l3, 4) == 0;
@@ -136,9 +140,15 @@ bool checksum_ok(const Info& info, std::uint8_t protocol) noexcept {
 }
 
 // Parses one packet: is it a merge candidate, a flow we must not reorder around, or neither?
-void classify(Info& info, bool tcp_on, bool udp_on) noexcept {
-  const std::span<const std::byte> pkt(info.pkt, info.len);
+void classify(Info& info, Mode mode, bool tcp_on, bool udp_on) noexcept {
   info.kind = Kind::other;
+  const auto l2 = ip_offset(mode, std::span<const std::byte>(info.pkt, info.len));
+  if (!l2) return;  // not IP (ARP...): written alone, as it came
+  // From here on pkt is the IP packet, whatever the framing.
+  info.l2 = static_cast<std::uint16_t>(*l2);
+  info.pkt += *l2;
+  info.len -= *l2;
+  const std::span<const std::byte> pkt(info.pkt, info.len);
   Layer3 l3;
   if (!read_layer3(pkt, l3)) return;
   info.v6 = l3.v6;
@@ -239,6 +249,7 @@ bool can_append(const Run& run, const Info& h, const Info& p, std::size_t max_se
 struct TUNTAP_LOCAL Coalescer::State {
   std::size_t max_packets = 0;
   std::size_t max_segments = 0;
+  Mode mode = Mode::tun;
   std::size_t table_mask = 0;
   std::vector<Info> infos;
   std::vector<Run> runs;
@@ -387,9 +398,10 @@ struct TUNTAP_LOCAL Coalescer::State {
     } else {
       hdr.gso_type = VirtioNetHdr::gso_udp_l4;
     }
-    hdr.hdr_len = h.headers;
+    // Both count from the start of the unit: the link-layer header is part of it on TAP.
+    hdr.hdr_len = static_cast<std::uint16_t>(h.l2 + h.headers);
     hdr.gso_size = run.gso_size;
-    hdr.csum_start = h.l3;
+    hdr.csum_start = static_cast<std::uint16_t>(h.l2 + h.l3);
     hdr.csum_offset = tcp_run ? tcp::checksum : udp::checksum;
     return hdr;
   }
@@ -408,7 +420,7 @@ struct TUNTAP_LOCAL Coalescer::State {
       const std::size_t k = run.slot + run.count++;
       indices[k] = static_cast<std::uint16_t>(i);
       if (i == run.head) {
-        iov[k] = {info.pkt - virtio_net_hdr_len, info.len + virtio_net_hdr_len};
+        iov[k] = {info.pkt - info.l2 - virtio_net_hdr_len, info.l2 + info.len + virtio_net_hdr_len};
       } else {
         iov[k] = {info.pkt + info.headers, info.payload};
       }
@@ -418,12 +430,13 @@ struct TUNTAP_LOCAL Coalescer::State {
     for (std::size_t r = 0; r < run_count; ++r) {
       const Run& run = runs[r];
       Write& w = writes[r];
+      const Info& head = infos[run.head];
       w.hdr = run.count > 1 ? patch_head(r) : VirtioNetHdr{};
       w.hdr.encode(
-          std::span<std::byte, virtio_net_hdr_len>(infos[run.head].pkt - virtio_net_hdr_len, virtio_net_hdr_len));
+          std::span<std::byte, virtio_net_hdr_len>(head.pkt - head.l2 - virtio_net_hdr_len, virtio_net_hdr_len));
       w.iov = std::span<const std::span<const std::byte>>(iov.data() + run.slot, run.count);
       w.packets = std::span<const std::uint16_t>(indices.data() + run.slot, run.count);
-      w.bytes = run.total + virtio_net_hdr_len;
+      w.bytes = head.l2 + run.total + virtio_net_hdr_len;
       for (std::uint16_t i : w.packets) covered[i] = 1;
       while (prefix < n && covered[prefix] != 0) ++prefix;
       w.complete_prefix = prefix;
@@ -439,6 +452,7 @@ Coalescer::Coalescer(CoalescerOptions options) : state_(std::make_unique<State>(
   State& s = *state_;
   s.max_packets = options.max_packets;
   s.max_segments = std::min<std::size_t>(options.max_segments, 0xffff);
+  s.mode = options.mode;
   std::size_t table = 16;
   while (table < 2 * options.max_packets) table *= 2;  // at most half full: short probes
   s.table_mask = table - 1;
@@ -503,7 +517,7 @@ std::span<const Write> Coalescer::plan(Buffers bufs, std::size_t offset, std::er
     info = Info{};
     info.pkt = bufs[i].data() + offset;
     info.len = bufs[i].size() - offset;
-    classify(info, tcp_on, udp_on);
+    classify(info, s.mode, tcp_on, udp_on);
     s.add(static_cast<std::uint16_t>(i));
   }
   s.lay_out(bufs.size());

@@ -5,9 +5,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
+#include <system_error>
 
 #include "packet/wire.hpp"
+#include "tuntap/ethernet.hpp"
+#include "tuntap/tun.hpp"
 
 namespace tuntap::offload::detail {
 
@@ -79,6 +83,22 @@ inline bool read_layer3(std::span<const std::byte> pkt, Layer3& out) noexcept {
     return true;
   }
   return false;
+}
+
+// Where the IP packet of a unit starts: at 0 on TUN; on TAP after the Ethernet header and its VLAN
+// tags (up to two, 802.1Q or 802.1ad), when the EtherType then names IPv4 or IPv6 and the IP
+// version agrees. Nothing for any other frame (ARP, LLC, a third tag, a short frame): the offload
+// code passes those through untouched. The one place the link layer enters: everything after it
+// works on the IP packet, the same for both framings.
+inline std::optional<std::size_t> ip_offset(Mode mode, std::span<const std::byte> unit) noexcept {
+  if (mode == Mode::tun) return 0;
+  std::error_code ec;
+  const auto eth = EthernetView::parse(unit, ec);
+  if (ec) return std::nullopt;
+  const std::uint16_t type = eth.ether_type();
+  if ((type != wire::ethertype::ipv4 && type != wire::ethertype::ipv6) || wire::ip_ethertype(eth.payload()) != type)
+    return std::nullopt;
+  return eth.header_length();
 }
 
 }  // namespace tuntap::offload::detail

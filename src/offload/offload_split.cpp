@@ -14,9 +14,10 @@ using namespace detail;
 
 // A validated super-packet: where its headers end and how it divides.
 struct Plan {
+  std::size_t l2 = 0;  // link-layer header (Ethernet and VLAN tags on TAP), copied to every segment
   Layer3 l3;
   std::size_t l4_len = 0;   // transport header length
-  std::size_t headers = 0;  // l3 + l4 header bytes, copied to every segment
+  std::size_t headers = 0;  // l2 + l3 + l4 header bytes, copied to every segment
   std::size_t payload = 0;  // payload bytes in total
   std::size_t gso_size = 0;
   std::size_t segments = 0;
@@ -26,7 +27,8 @@ struct Plan {
 std::error_code err(errc e) noexcept { return make_error_code(e); }
 
 // Checks the vnet header against the bytes; fills `plan` for a GSO packet.
-std::error_code validate_gso(const VirtioNetHdr& hdr, std::span<const std::byte> pkt, Plan& plan) noexcept {
+std::error_code validate_gso(const VirtioNetHdr& hdr, std::span<const std::byte> frame, Mode mode,
+                             Plan& plan) noexcept {
   const std::uint8_t kind = hdr.gso_kind();
   const bool ecn = (hdr.gso_type & VirtioNetHdr::gso_ecn) != 0;
   if (kind == VirtioNetHdr::gso_udp) return err(errc::unsupported);
@@ -34,8 +36,12 @@ std::error_code validate_gso(const VirtioNetHdr& hdr, std::span<const std::byte>
     return err(errc::invalid_argument);
   if (kind == VirtioNetHdr::gso_udp_l4 && ecn) return err(errc::invalid_argument);
   if (hdr.gso_size == 0) return err(errc::invalid_argument);
-  if (hdr.hdr_len > pkt.size()) return err(errc::malformed);
+  if (hdr.hdr_len > frame.size()) return err(errc::malformed);
 
+  const auto l2 = ip_offset(mode, frame);
+  if (!l2) return err(errc::malformed);
+  plan.l2 = *l2;
+  const auto pkt = frame.subspan(plan.l2);  // from here on, the IP packet
   if (!read_layer3(pkt, plan.l3)) return err(errc::malformed);
   if (kind == VirtioNetHdr::gso_tcpv4 && plan.l3.v6) return err(errc::malformed);
   if (kind == VirtioNetHdr::gso_tcpv6 && !plan.l3.v6) return err(errc::malformed);
@@ -60,17 +66,20 @@ std::error_code validate_gso(const VirtioNetHdr& hdr, std::span<const std::byte>
   } else {
     plan.l4_len = udp::len;
   }
-  plan.headers = l4 + plan.l4_len;
-  if (pkt.size() <= plan.headers) return err(errc::malformed);  // short, or no payload at all
-  if (hdr.needs_csum() && (hdr.csum_start != l4 || hdr.csum_offset != (plan.tcp ? tcp::checksum : udp::checksum)))
+  const std::size_t ip_headers = l4 + plan.l4_len;
+  plan.headers = plan.l2 + ip_headers;
+  if (pkt.size() <= ip_headers) return err(errc::malformed);  // short, or no payload at all
+  // csum_start counts from the start of the unit: after the link-layer header on TAP.
+  if (hdr.needs_csum() &&
+      (hdr.csum_start != plan.l2 + l4 || hdr.csum_offset != (plan.tcp ? tcp::checksum : udp::checksum)))
     return err(errc::malformed);
 
   plan.gso_size = hdr.gso_size;
-  plan.payload = pkt.size() - plan.headers;
+  plan.payload = pkt.size() - ip_headers;
   plan.segments = (plan.payload + plan.gso_size - 1) / plan.gso_size;
   // Every segment's IPv4 total length / IPv6 payload length / UDP length must fit 16 bits; the
   // largest segment is the first.
-  const std::size_t largest = plan.headers + std::min(plan.gso_size, plan.payload);
+  const std::size_t largest = ip_headers + std::min(plan.gso_size, plan.payload);
   const std::size_t length_field = plan.l3.v6 ? largest - ipv6::len : largest;
   if (length_field > 0xffff) return err(errc::malformed);
   return {};
@@ -119,7 +128,8 @@ std::error_code finish_checksum(std::span<std::byte> packet, std::size_t csum_st
   return {};
 }
 
-std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> packet, std::error_code& ec) noexcept {
+std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> packet, std::error_code& ec,
+                          Mode mode) noexcept {
   if (!hdr.is_gso()) {
     if (hdr.needs_csum() && std::size_t{hdr.csum_start} + hdr.csum_offset + 2 > packet.size()) {
       ec = err(errc::malformed);
@@ -129,16 +139,16 @@ std::size_t segment_count(const VirtioNetHdr& hdr, std::span<const std::byte> pa
     return 1;
   }
   Plan plan;
-  ec = validate_gso(hdr, packet, plan);
+  ec = validate_gso(hdr, packet, mode, plan);
   return ec ? 0 : plan.segments;
 }
 
 std::size_t split(const VirtioNetHdr& hdr, std::span<const std::byte> packet, Buffers bufs,
-                  std::span<std::size_t> sizes, std::size_t offset, std::error_code& ec) noexcept {
+                  std::span<std::size_t> sizes, std::size_t offset, std::error_code& ec, Mode mode) noexcept {
   if (!hdr.is_gso()) return copy_one(hdr, packet, bufs, sizes, offset, ec);
 
   Plan plan;
-  if ((ec = validate_gso(hdr, packet, plan))) return 0;
+  if ((ec = validate_gso(hdr, packet, mode, plan))) return 0;
   if (plan.segments > slots(bufs, sizes)) {
     ec = err(errc::too_many_segments);
     return 0;
@@ -151,10 +161,12 @@ std::size_t split(const VirtioNetHdr& hdr, std::span<const std::byte> packet, Bu
     }
   }
 
-  const std::byte* in = packet.data();
+  const std::byte* frame = packet.data();  // the link-layer header (if any) goes to every segment as it is
+  const std::byte* in = frame + plan.l2;   // the IP packet
   const std::size_t l4 = plan.l3.header_len;
-  const auto src = packet.subspan(plan.l3.src, plan.l3.addr_len);
-  const auto dst = packet.subspan(plan.l3.src + plan.l3.addr_len, plan.l3.addr_len);
+  const std::size_t ip_headers = plan.headers - plan.l2;
+  const auto src = packet.subspan(plan.l2 + plan.l3.src, plan.l3.addr_len);
+  const auto dst = packet.subspan(plan.l2 + plan.l3.src + plan.l3.addr_len, plan.l3.addr_len);
 
   // The sums that are the same for every segment, computed once: the IPv4 header without its
   // length, ID and checksum; the pseudo-header without its length plus the transport header without
@@ -193,17 +205,18 @@ std::size_t split(const VirtioNetHdr& hdr, std::span<const std::byte> packet, Bu
     const std::size_t at = plan.headers + i * plan.gso_size;
     const std::size_t seg = std::min(plan.gso_size, plan.payload - i * plan.gso_size);
     const bool first = i == 0, last = i + 1 == plan.segments;
-    std::byte* out = bufs[i].data() + offset;
+    std::byte* unit = bufs[i].data() + offset;
     const auto payload = packet.subspan(at, seg);
 
-    std::memcpy(out, in, plan.headers);
-    std::memcpy(out + plan.headers, payload.data(), seg);
+    std::memcpy(unit, frame, plan.headers);
+    std::memcpy(unit + plan.headers, payload.data(), seg);
+    std::byte* out = unit + plan.l2;
 
     const auto transport_len = static_cast<std::uint16_t>(plan.l4_len + seg);
     if (plan.l3.v6) {
       store16(out + ipv6::payload_len, transport_len);
     } else {
-      const auto total = static_cast<std::uint16_t>(plan.headers + seg);
+      const auto total = static_cast<std::uint16_t>(ip_headers + seg);
       const auto id = static_cast<std::uint16_t>(first_id + i);
       store16(out + ipv4::total_len, total);
       store16(out + ipv4::id, id);

@@ -6,7 +6,7 @@
 
 namespace tuntap::offload {
 
-SplitReader::SplitReader(std::size_t max_unit) : scratch_(max_unit) {}
+SplitReader::SplitReader(std::size_t max_unit, Mode mode) : scratch_(max_unit), mode_(mode) {}
 
 IoResult SplitReader::read(UnitSource& source, Buffers bufs, std::span<std::size_t> sizes,
                            std::size_t offset) noexcept {
@@ -29,13 +29,13 @@ IoResult SplitReader::read(UnitSource& source, Buffers bufs, std::span<std::size
       ec = errc::short_read;
       break;
     }
-    std::size_t segments = segment_count(unit->hdr, unit->packet, ec);
+    std::size_t segments = segment_count(unit->hdr, unit->packet, ec, mode_);
     if (!ec && segments > bufs.size() - count) {
       if (count > 0) break;  // held for the next call, which has room
       ec = errc::too_many_segments;
     }
     std::size_t k = 0;
-    if (!ec) k = split(unit->hdr, unit->packet, bufs.subspan(count), sizes.subspan(count), offset, ec);
+    if (!ec) k = split(unit->hdr, unit->packet, bufs.subspan(count), sizes.subspan(count), offset, ec, mode_);
     held_ = 0;
     if (ec) {
       detail::bump(dropped_);

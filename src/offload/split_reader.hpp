@@ -45,8 +45,9 @@ struct SplitStats {
 
 class SplitReader {
  public:
-  // Room for one unit of at most `max_unit` bytes (header included). Throws std::bad_alloc.
-  explicit SplitReader(std::size_t max_unit);
+  // Room for one unit of at most `max_unit` bytes (header included), of `mode` framing (IP packets
+  // or Ethernet frames). Throws std::bad_alloc.
+  explicit SplitReader(std::size_t max_unit, Mode mode = Mode::tun);
 
   // Reads as tuntap::Tun::read does, from units of `source`. One reader at a time.
   IoResult read(UnitSource& source, Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
@@ -59,6 +60,7 @@ class SplitReader {
 
  private:
   std::vector<std::byte> scratch_;
+  Mode mode_;
   std::size_t held_ = 0;  // bytes of the unit in scratch_, 0 when none
   std::atomic<std::uint64_t> units_{0}, super_packets_{0}, packets_{0}, dropped_{0};
 };

@@ -402,3 +402,28 @@ TEST_F(CliTest, BridgeWithTwoQueuesAttachesBothAndForwards) {
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find(R"("m1_to_m2":{"packets":)"), std::string::npos) << r.output;
 }
+
+// bridge --tap joins two TAP devices at layer 2 in every offload mode: ARP and neighbour discovery
+// cross, so IPv4 and IPv6 pings answer; the devices are TAPs, and a dump --tap of one would show
+// the frames (DumpOfATapDevicePrintsEthernetFrames).
+class CliBridgeTapTest : public CliTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(CliBridgeTapTest, JoinsTwoTapDevicesAtLayer2SoIpv4AndIpv6PingsAnswer) {
+  tuntap::test::NamedNetns h1("tap-h1"), h2("tap-h2");
+  tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/tp1 " + h2.name() + "/tp2 --tap --offload " +
+                               GetParam() + " --addr-a 10.3.2.1/24 --addr-b 10.3.2.2/24");
+  ASSERT_TRUE(wait_for_link("tp2", "ip -n " + h2.name(), true));
+  EXPECT_NE(must("ip -n " + h1.name() + " -d link show tp1").find("link/ether"), std::string::npos);
+  must("ip -n " + h1.name() + " -6 addr add fd00:32::1/64 dev tp1 nodad");
+  must("ip -n " + h2.name() + " -6 addr add fd00:32::2/64 dev tp2 nodad");
+  auto v4 = sh(h1.exec("ping -c 2 -i 0.2 -W 3 10.3.2.2"));
+  EXPECT_EQ(v4.status, 0) << v4.output;
+  auto v6 = sh(h2.exec("ping -6 -c 2 -i 0.2 -W 3 fd00:32::1"));
+  EXPECT_EQ(v6.status, 0) << v6.output;
+  EXPECT_TRUE(bridge.wait_for_output("TAP, 1 queue", 1000)) << bridge.output();
+  bridge.signal(SIGTERM);
+  auto r = bridge.wait(5000);
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(Offload, CliBridgeTapTest, ::testing::Values("split", "passthrough", "off"));

@@ -1,11 +1,13 @@
 // The property that ties the two directions together: coalescing a batch and splitting each planned
 // write (as the kernel would segment it) gives back the original packets, byte for byte, with no
-// packet lost, duplicated, or reordered within its flow.
+// packet lost, duplicated, or reordered within its flow. The same for TUN (IP packets) and TAP
+// (Ethernet frames with 0, 1 or 2 VLAN tags, ARP and neighbour discovery in between).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
 #include <random>
+#include <string>
 
 #include "offload_test_support.hpp"
 #include "tuntap/offload.hpp"
@@ -34,8 +36,19 @@ Flow random_flow(std::mt19937& rng, int index) {
   return {s, 200 + rng() % 1300};
 }
 
+// How the round trip frames its packets: TUN, or TAP with this many VLAN tags.
+struct Framing {
+  Mode mode = Mode::tun;
+  int vlans = 0;
+};
+
+std::string framing_name(const ::testing::TestParamInfo<Framing>& info) {
+  return info.param.mode == Mode::tun ? "tun" : "tap_vlans" + std::to_string(info.param.vlans);
+}
+
 // One random batch: packets drawn from a few flows, with the events that end or block merging.
-std::vector<std::vector<std::byte>> random_batch(std::mt19937& rng, std::vector<int>& flow_of) {
+std::vector<std::vector<std::byte>> random_batch(std::mt19937& rng, std::vector<int>& flow_of, Framing framing) {
+  const bool tap = framing.mode == Mode::tap;
   const int nflows = 1 + static_cast<int>(rng() % 5);
   std::vector<Flow> flows;
   for (int f = 0; f < nflows; ++f) flows.push_back(random_flow(rng, f));
@@ -57,27 +70,45 @@ std::vector<std::vector<std::byte>> random_batch(std::mt19937& rng, std::vector<
     else if (event == 5) s.ttl = 3;                    // path change
     else if (event == 6) s.seq += 1;                   // a gap
     else if (event == 7) s.id = static_cast<std::uint16_t>(s.id + 9);
-    out.push_back(build(s));
-    flow_of.push_back(f);
+    Link link{.vlans = framing.vlans};
+    int flow_id = f;
+    // The same IP flow behind another link-layer header (another VLAN, another MAC): a flow of
+    // its own, never merged with the first.
+    if (tap && event == 8) {
+      link.vid = 11;
+      flow_id += 100;
+    }
+    if (tap && event == 9) {
+      link.src = 7;
+      flow_id += 200;
+    }
+    out.push_back(tap ? ethernet_ip(build(s), link) : build(s));
+    flow_of.push_back(flow_id);
     // The flow moves on from what was sent (as a sender does, even after a gap).
     flow.next.seq = static_cast<std::uint32_t>(s.seq + s.payload);
     flow.next.id = static_cast<std::uint16_t>(s.id + 1);
     if (rng() % 16 == 0) {
-      // Something that is no flow at all between the packets.
-      out.push_back({std::byte{0x60}, std::byte{0}});
+      // Something that is no flow at all between the packets: on TAP, ARP or neighbour discovery.
+      if (!tap) out.push_back({std::byte{0x60}, std::byte{0}});
+      else if (rng() % 2) out.push_back(arp_frame({.vlans = framing.vlans}));
+      else out.push_back(neighbour_solicitation({.vlans = framing.vlans}));
       flow_of.push_back(-1);
     }
   }
   return out;
 }
 
-TEST(OffloadRoundTrip, CoalesceThenSplitGivesBackThePackets) {
+class OffloadRoundTripFramed : public ::testing::TestWithParam<Framing> {};
+
+TEST_P(OffloadRoundTripFramed, CoalesceThenSplitGivesBackThePackets) {
+  const Framing framing = GetParam();
+  const std::size_t link = framing.mode == Mode::tap ? 14 + 4 * static_cast<std::size_t>(framing.vlans) : 0;
   std::mt19937 rng(20240601);
-  offload::Coalescer coalescer;
+  offload::Coalescer coalescer({.mode = framing.mode});
   std::size_t merged_writes = 0, total_packets = 0, total_writes = 0;
   for (int round = 0; round < 400; ++round) {
     std::vector<int> flow_of;
-    auto packets = random_batch(rng, flow_of);
+    auto packets = random_batch(rng, flow_of, framing);
     if (packets.size() > coalescer.max_packets()) {
       packets.resize(coalescer.max_packets());
       flow_of.resize(coalescer.max_packets());
@@ -99,10 +130,15 @@ TEST(OffloadRoundTrip, CoalesceThenSplitGivesBackThePackets) {
       const auto hdr = VirtioNetHdr::decode(std::span(frame).first<virtio_net_hdr_len>());
       EXPECT_EQ(hdr, w.hdr);
       const std::span<const std::byte> super = std::span(frame).subspan(virtio_net_hdr_len);
-      ASSERT_LE(super.size(), 65535u);
+      ASSERT_LE(super.size(), 65535u + link);
+      if (w.packets.size() > 1) {
+        // csum_start and hdr_len count from the start of the frame on TAP.
+        EXPECT_EQ(hdr.csum_start, link + ((std::to_integer<unsigned>(super[link]) >> 4) == 6 ? 40u : 20u));
+        EXPECT_GT(hdr.hdr_len, hdr.csum_start);
+      }
 
-      OutBuffers out(64, 1600);
-      const std::size_t n = offload::split(hdr, super, out.bufs(), out.sizes, 0, ec);
+      OutBuffers out(64, 1600 + link);
+      const std::size_t n = offload::split(hdr, super, out.bufs(), out.sizes, 0, ec, framing.mode);
       ASSERT_FALSE(ec) << ec.message() << " round " << round;
       ASSERT_EQ(n, w.packets.size());
       for (std::size_t k = 0; k < n; ++k) {
@@ -128,6 +164,11 @@ TEST(OffloadRoundTrip, CoalesceThenSplitGivesBackThePackets) {
   EXPECT_GT(merged_writes, 400u);
   EXPECT_LT(total_writes * 3, total_packets);
 }
+
+INSTANTIATE_TEST_SUITE_P(Framings, OffloadRoundTripFramed,
+                         ::testing::Values(Framing{Mode::tun, 0}, Framing{Mode::tap, 0}, Framing{Mode::tap, 1},
+                                           Framing{Mode::tap, 2}),
+                         framing_name);
 
 TEST(OffloadRoundTrip, ZeroIdsComeBackNumberedByTheKernel) {
   // DF packets with ID 0 merge (as the kernel's GRO allows); segmentation then numbers them from 0.

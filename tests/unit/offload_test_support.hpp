@@ -149,6 +149,63 @@ inline std::vector<std::byte> build(const Spec& s) {
   return p;
 }
 
+// The link layer of a TAP frame: MAC addresses (their last bytes), VLAN tags (0, 1 or 2; the outer
+// one 802.1ad when there are two) and the VLAN id.
+struct Link {
+  int vlans = 0;
+  std::uint8_t dst = 2, src = 1;
+  std::uint16_t vid = 10;
+};
+
+// `payload` behind an Ethernet header of `link` and EtherType `type`.
+inline std::vector<std::byte> ethernet(std::span<const std::byte> payload, std::uint16_t type, const Link& link = {}) {
+  std::vector<std::byte> f(14 + 4 * static_cast<std::size_t>(link.vlans));
+  f[0] = std::byte{0x02};
+  f[5] = std::byte{link.dst};
+  f[6] = std::byte{0x02};
+  f[11] = std::byte{link.src};
+  std::size_t at = 12;
+  for (int k = 0; k < link.vlans; ++k) {
+    put16(f, at, link.vlans == 2 && k == 0 ? 0x88a8 : 0x8100);
+    put16(f, at + 2, static_cast<std::uint16_t>(link.vid + k));
+    at += 4;
+  }
+  put16(f, at, type);
+  f.insert(f.end(), payload.begin(), payload.end());
+  return f;
+}
+
+// An IP packet in an Ethernet frame of `link`, its EtherType from the IP version.
+inline std::vector<std::byte> ethernet_ip(std::span<const std::byte> ip, const Link& link = {}) {
+  return ethernet(ip, (std::to_integer<unsigned>(ip[0]) >> 4) == 6 ? 0x86dd : 0x0800, link);
+}
+
+// An ARP request (who has 10.0.0.2, tell 10.0.0.1), broadcast.
+inline std::vector<std::byte> arp_frame(const Link& link = {}) {
+  std::vector<std::byte> arp = bytes(
+      {0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2});
+  Link broadcast = link;
+  broadcast.dst = 0xff;
+  return ethernet(arp, 0x0806, broadcast);
+}
+
+// An IPv6 neighbour solicitation (ICMPv6 type 135) for fd00::2, hop limit 255, in a frame.
+inline std::vector<std::byte> neighbour_solicitation(const Link& link = {}) {
+  Spec s = v6_spec();
+  std::vector<std::byte> p(40 + 24);
+  put32(p, 0, 6u << 28);
+  put16(p, 4, 24);
+  p[6] = std::byte{58};
+  p[7] = std::byte{255};
+  for (std::size_t k = 0; k < 16; ++k) {
+    p[8 + k] = std::byte{s.src[k]};
+    p[24 + k] = std::byte{s.dst[k]};
+  }
+  p[40] = std::byte{135};
+  for (std::size_t k = 0; k < 16; ++k) p[48 + k] = std::byte{s.dst[k]};
+  return ethernet_ip(p, link);
+}
+
 // A batch of packets with `headroom` bytes in front of each, as Tun::write receives them.
 struct Batch {
   std::size_t headroom = 10;
