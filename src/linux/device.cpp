@@ -17,28 +17,13 @@
 
 #include "linux/closable_fd.hpp"
 #include "linux/device_access.hpp"
-#include "linux/read_predictor.hpp"
+#include "linux/device_state.hpp"
 #include "netlink/ifname.hpp"
 #include "packet/wire.hpp"
 #include "tuntap/netlink.hpp"
 
 namespace tuntap {
 namespace detail {
-
-struct DeviceState {
-  ClosableFd fd;
-  DeviceConfig config;  // as requested, with the kernel's actual name; used to open more queues
-  std::string name;
-  unsigned ifindex = 0;
-  int vnet_hdr_size = 10;  // sizeof(struct virtio_net_hdr), the kernel's default
-  std::atomic<bool> non_blocking{false};
-  // Whether blocking reads wait before reading (see ReadPredictor). Written by the reading thread
-  // on every read: a cache line of its own, away from the writer's.
-  alignas(64) ReadPredictor read_predictor;
-  bool read_first = false;  // ignore the predictor (see DeviceAccess::always_read_first)
-
-  DeviceState(int raw_fd, std::error_code& ec) : fd(raw_fd, ec) {}
-};
 
 Device DeviceAccess::make(std::unique_ptr<DeviceState> state) noexcept { return Device(std::move(state)); }
 
