@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -171,6 +172,12 @@ namespace {
 
 Device open_device(const DeviceConfig& cfg, std::error_code& ec, Context& ctx) {
   if ((ec = check_name(cfg.name, ctx))) return {};
+  if (cfg.vnet_hdr && cfg.vnet_hdr_size < 10) {
+    ctx.what = "vnet_hdr_size " + std::to_string(cfg.vnet_hdr_size);
+    ctx.hint = "the header is at least 10 bytes (virtio_net_hdr)";
+    ec = errc::invalid_argument;
+    return {};
+  }
   int raw = open_control(ec, ctx);
   if (raw < 0) return {};
   auto state = std::make_unique<detail::DeviceState>(raw, ec);
@@ -201,6 +208,12 @@ Device open_device(const DeviceConfig& cfg, std::error_code& ec, Context& ctx) {
   if (cfg.group && (ec = ioctl_code(fd, TUNSETGROUP, *cfg.group))) return fail(ec, "TUNSETGROUP");
   // A plain reader must never be handed super-packets: clear what an earlier user may have set.
   if (!cfg.vnet_hdr) ::ioctl(fd, TUNSETOFFLOAD, 0UL);
+  // The header layout, likewise: another program may have left QEMU's 12 bytes or another order.
+  if (cfg.vnet_hdr) {
+    const char* call = nullptr;
+    if ((ec = detail::set_vnet_layout(fd, cfg.vnet_hdr_size, call))) return fail(ec, call);
+    state->vnet_hdr_size = cfg.vnet_hdr_size;
+  }
   // Persistence last: a failure before it leaves no device behind.
   if (cfg.persist && (ec = ioctl_code(fd, TUNSETPERSIST, 1))) return fail(ec, "TUNSETPERSIST");
   state->ifindex = ::if_nametoindex(state->name.c_str());
@@ -345,10 +358,6 @@ void Device::set_group(gid_t gid, std::error_code& ec) noexcept {
 void Device::set_offload(unsigned tun_f_flags, std::error_code& ec) noexcept {
   ec = device_ioctl(state_.get(), TUNSETOFFLOAD, static_cast<unsigned long>(tun_f_flags));
 }
-void Device::set_vnet_hdr_size(int size, std::error_code& ec) noexcept {
-  ec = device_ioctl(state_.get(), TUNSETVNETHDRSZ, &size);
-  if (!ec) state_->vnet_hdr_size = size;
-}
 
 namespace {
 void throw_setting(std::error_code ec, const char* call, const std::string& name) {
@@ -487,6 +496,14 @@ bool tun_read_was_cut(std::span<const std::byte> got, bool packet_info, std::siz
 
 }  // namespace
 
+namespace detail {
+std::size_t DeviceAccess::read_parts(Device& device, std::span<const iovec> iov, bool wait,
+                                     std::error_code& ec) noexcept {
+  return device_io(device.state_.get(), POLLIN, wait, ec,
+                   [&](int fd) { return ::readv(fd, iov.data(), static_cast<int>(iov.size())); });
+}
+}  // namespace detail
+
 std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, bool wait) noexcept {
   auto* predictor = state_ && !state_->read_first ? &state_->read_predictor : nullptr;
   if (state_ && state_->config.mode == Mode::tun) {
@@ -584,12 +601,22 @@ std::error_code Device::write_packet(std::span<const std::byte> packet, std::uin
   }
   std::byte pi[4] = {};  // flags 0, then the protocol
   wire::store16(pi + 2, protocol);
-  std::byte vnet[16] = {};  // a zero header: no GSO, no checksum offload
-  std::span<const std::byte> parts[3];
+  // A zero header (no GSO, no checksum offload) of the device's size, made of as many parts over
+  // one zeroed block as it takes: the size is whatever the kernel accepted, with no upper bound.
+  static constexpr std::byte zeros[4096] = {};
+  constexpr std::size_t max_hdr_parts = 64;
+  std::span<const std::byte> parts[max_hdr_parts + 2];
   std::size_t count = 0;
   if (packet_info()) parts[count++] = pi;
-  if (vnet_hdr())
-    parts[count++] = std::span<const std::byte>(vnet, static_cast<std::size_t>(state_ ? state_->vnet_hdr_size : 10));
+  if (vnet_hdr()) {
+    auto left = static_cast<std::size_t>(state_->vnet_hdr_size);
+    if (left > max_hdr_parts * sizeof zeros) return errc::invalid_argument;
+    while (left > 0) {
+      const std::size_t n = std::min(left, sizeof zeros);
+      parts[count++] = std::span<const std::byte>(zeros, n);
+      left -= n;
+    }
+  }
   parts[count++] = packet;
   std::error_code ec;
   write(std::span(parts, count), ec);

@@ -1,7 +1,10 @@
 // The library's own access to a Device's internals (not installed).
 #pragma once
 
+#include <sys/uio.h>
+
 #include <memory>
+#include <span>
 #include <system_error>
 
 #include "tuntap/device.hpp"
@@ -19,6 +22,10 @@ struct DeviceAccess {
   // Waits until either device has a packet to read; errc::closed once either is closed (a close()
   // from another thread wakes the wait). For one thread that serves two devices.
   static std::error_code wait_readable(Device& a, Device& b) noexcept;
+
+  // One read scattered over `iov` (readv), waiting as Device::read does when `wait`. Nothing is
+  // checked for a cut packet: the parts must hold the largest the device can return.
+  static std::size_t read_parts(Device& device, std::span<const iovec> iov, bool wait, std::error_code& ec) noexcept;
 };
 
 }  // namespace tuntap::detail

@@ -26,4 +26,8 @@ struct DeviceState {
   DeviceState(int raw_fd, std::error_code& ec) : fd(raw_fd, ec) {}
 };
 
+// Sets the header layout the library expects on a device opened or adopted with IFF_VNET_HDR: the
+// size, and the host's byte order where the kernel lets it be chosen. Reports which call failed.
+std::error_code set_vnet_layout(int fd, int size, const char*& failed_call) noexcept;
+
 }  // namespace tuntap::detail
