@@ -18,6 +18,8 @@
 #include "command.hpp"
 #include "drop_privileges.hpp"
 #include "netconf_options.hpp"
+#include "netns_option.hpp"
+#include "netns_switch.hpp"
 #include "tuntap/device.hpp"
 
 namespace tuntap::cli {
@@ -28,6 +30,7 @@ struct RunOptions {
   bool tap = false;
   bool vnet_hdr = false;
   bool multi_queue = false;
+  std::string netns;
   std::string user;
   NetConfOptions net;
   std::vector<std::string> command;
@@ -43,8 +46,7 @@ void forward(int sig) {
 
 // In the child, between fork and exec: the descriptor becomes inheritable (and blocking, as a freshly
 // opened one is), then the identity changes, then the program replaces us. Never returns.
-[[noreturn]] void start_program(int device_fd, const std::string& name, const Identity* who,
-                                std::vector<char*>& argv) {
+[[noreturn]] void start_program(int device_fd, const std::string& name, const Identity* who, std::vector<char*>& argv) {
   const int fd = ::fcntl(device_fd, F_DUPFD, 3);  // no FD_CLOEXEC on the copy
   if (fd < 0) {
     fmt::print(stderr, "tuntap run: dup: {}\n", std::strerror(errno));
@@ -66,6 +68,7 @@ void forward(int sig) {
 }
 
 int run(const RunOptions& o) {
+  NetnsSwitch in_ns(o.netns);  // the device and the program both live there
   // Values no device could take are refused before one exists; apply() checks the rest against the
   // device (a TAP's lower MTU bound...), and a device refused there goes with this process.
   o.net.check();
@@ -87,7 +90,7 @@ int run(const RunOptions& o) {
   auto dev = Device::open(cfg);
   o.net.apply(dev.name());
 
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = forward;
   ::sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
@@ -116,6 +119,7 @@ Runner install(CLI::App& app) {
   app.add_flag("--tap", o->tap, "a TAP device (Ethernet frames) instead of TUN (IP packets)");
   app.add_flag("--vnet-hdr", o->vnet_hdr, "packets carry a virtio-net header (for offloads: NativeTun::adopt)");
   app.add_flag("--multi-queue", o->multi_queue, "allow several queues (IFF_MULTI_QUEUE)");
+  add_netns_option(app, o->netns);
   app.add_option("--user", o->user,
                  "run the program as this user, with its groups and no capabilities; the user owns the device")
       ->type_name("U");
@@ -128,8 +132,8 @@ Runner install(CLI::App& app) {
   return [o] { return run(*o); };
 }
 
-const bool registered =
-    register_command({"run", "create a device, then run a program that inherits it (optionally unprivileged)", install});
+const bool registered = register_command(
+    {"run", "create a device, then run a program that inherits it (optionally unprivileged)", install});
 
 }  // namespace
 }  // namespace tuntap::cli
