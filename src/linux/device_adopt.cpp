@@ -61,7 +61,7 @@ Device adopt_fd(int fd, std::error_code& ec, Refusal& why) {
     why.hint = std::move(hint);
     return Device{};
   };
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return refuse(errno_code(errno), "not an open descriptor");
   if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != tun_major || minor(st.st_rdev) != tun_minor)
     return refuse(errc::invalid_argument, kind_of(st) + ", not a /dev/net/tun descriptor");

@@ -17,8 +17,8 @@
 namespace tuntap {
 namespace {
 
-constexpr VnetByteOrder host_order =
-    std::endian::native == std::endian::little ? VnetByteOrder::little : VnetByteOrder::big;
+constexpr VnetByteOrder host_order = std::endian::native == std::endian::little ? VnetByteOrder::little
+                                                                                : VnetByteOrder::big;
 
 std::error_code int_ioctl(int fd, unsigned long request, int value) noexcept {
   return ::ioctl(fd, request, &value) == 0 ? std::error_code{} : errno_code(errno);
@@ -113,9 +113,9 @@ void Device::set_vnet_byte_order(VnetByteOrder order, std::error_code& ec) noexc
 void Device::set_vnet_byte_order(VnetByteOrder order) {
   std::error_code ec;
   set_vnet_byte_order(order, ec);
-  throw_if(ec, std::string(order == VnetByteOrder::little ? "TUNSETVNETLE" : "TUNSETVNETBE") + " " + name(),
-           ec == errc::unsupported ? "the kernel has no cross-endian virtio-net headers (CONFIG_TUN_VNET_CROSS_LE)"
-                                   : "");
+  throw_if(
+      ec, std::string(order == VnetByteOrder::little ? "TUNSETVNETLE" : "TUNSETVNETBE") + " " + name(),
+      ec == errc::unsupported ? "the kernel has no cross-endian virtio-net headers (CONFIG_TUN_VNET_CROSS_LE)" : "");
 }
 
 VnetByteOrder Device::vnet_byte_order(std::error_code& ec) const noexcept {

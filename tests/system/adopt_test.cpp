@@ -129,8 +129,7 @@ TEST_F(AdoptTest, WrongDescriptorsAreRefusedWithTheProblemNamed) {
   EXPECT_NE(adopt_error(closed).find("not an open descriptor"), std::string::npos) << adopt_error(closed);
 
   int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  EXPECT_NE(adopt_error(sock).find("a socket, not a /dev/net/tun descriptor"), std::string::npos)
-      << adopt_error(sock);
+  EXPECT_NE(adopt_error(sock).find("a socket, not a /dev/net/tun descriptor"), std::string::npos) << adopt_error(sock);
   ::close(sock);
 
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -213,8 +212,7 @@ TEST_F(AdoptTest, DescriptorPassedToAChildWithoutCapabilitiesCarriesPackets) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     ::close(pair[0]);
-    if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
-        ::setresuid(65534, 65534, 65534) != 0)
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)
       _exit(10);
     __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct caps[2]{};
