@@ -246,3 +246,20 @@ TEST_F(AdoptTest, DescriptorPassedToAChildWithoutCapabilitiesCarriesPackets) {
   EXPECT_NE(ping.output.find("5 received"), std::string::npos) << ping.output;
   EXPECT_NE(sh("ip link show ad8").status, 0) << "the device went with the child";
 }
+
+TEST_F(AdoptTest, NoDescriptorLeaksOnSuccessOrFailure) {
+  auto original = Device::open({.name = "ad9"});
+  const int before = test::open_fds();
+  for (int i = 0; i < 20; ++i) {
+    { auto dev = Device::adopt(::fcntl(original.fd(), F_DUPFD_CLOEXEC, 0)); }
+    std::error_code ec;
+    int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    Device::adopt(sock, ec);
+    ::close(sock);
+    int unattached = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    Device::adopt(unattached, ec);
+    ::close(unattached);
+    EXPECT_TRUE(ec);
+  }
+  EXPECT_EQ(test::open_fds(), before);
+}
