@@ -37,6 +37,7 @@ struct RunOptions {
 };
 
 std::atomic<pid_t> child_pid{0};
+sigset_t saved_mask;  // the mask before run() blocked the signals it passes on
 
 // Ctrl-C reaches the program from the terminal itself; a SIGTERM or SIGHUP sent to this command
 // is passed on, so stopping `tuntap run` stops the program.
@@ -53,6 +54,7 @@ void forward(int sig) {
     ::_exit(126);
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  ::sigprocmask(SIG_SETMASK, &saved_mask, nullptr);  // exec keeps the mask: the program gets its own
   ::setenv("TUNTAP_FD", std::to_string(fd).c_str(), 1);
   ::setenv("TUNTAP_IFNAME", name.c_str(), 1);
   if (who != nullptr) {
@@ -68,6 +70,13 @@ void forward(int sig) {
 }
 
 int run(const RunOptions& o) {
+  // SIGTERM and SIGHUP wait until there is a program to pass them to: blocked from here, handled
+  // once it is started (a signal meanwhile stays pending, not lost).
+  sigset_t passed_on;
+  ::sigemptyset(&passed_on);
+  ::sigaddset(&passed_on, SIGTERM);
+  ::sigaddset(&passed_on, SIGHUP);
+  ::sigprocmask(SIG_BLOCK, &passed_on, &saved_mask);
   NetnsSwitch in_ns(o.netns);  // the device and the program both live there
   // Values no device could take are refused before one exists; apply() checks the rest against the
   // device (a TAP's lower MTU bound...), and a device refused there goes with this process.
@@ -90,17 +99,18 @@ int run(const RunOptions& o) {
   auto dev = Device::open(cfg);
   o.net.apply(dev.name());
 
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Error(errno_code(errno), "fork");
+  if (pid == 0) start_program(dev.fd(), dev.name(), who.get(), argv);
+  child_pid = pid;
   struct sigaction sa {};
   sa.sa_handler = forward;
   ::sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGHUP, &sa, nullptr);
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw Error(errno_code(errno), "fork");
-  if (pid == 0) start_program(dev.fd(), dev.name(), who.get(), argv);
-  child_pid = pid;
+  ::sigprocmask(SIG_SETMASK, &saved_mask, nullptr);
   dev.close();  // the program holds the device now: it goes when the program does
   // SIGINT: the terminal sends it to the program as well; this command waits for the program.
   ::signal(SIGINT, SIG_IGN);

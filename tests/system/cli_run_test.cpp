@@ -1,5 +1,6 @@
 // tuntap run: a device created as root, a program that inherits it (TUNTAP_FD), optionally as
 // another user without capabilities, and the program's exit status as the command's.
+#include <csignal>
 #include <string>
 
 #include "support/netns.hpp"
@@ -45,6 +46,15 @@ TEST_F(CliRunTest, MissingProgramAndBadUserAreClearErrors) {
   EXPECT_NE(user.output.find("--user 'no-such-user-here'"), std::string::npos) << user.output;
   EXPECT_NE(sh("ip link show rn3").status, 0) << "refused before any device existed";
   EXPECT_NE(sh(cli + " run --name rn4").status, 0) << "a program is required";
+}
+
+TEST_F(CliRunTest, SigtermToRunStopsTheProgramAndExits143) {
+  tuntap::test::Process run(cli + " run --name rn6 -- sleep 30");
+  ASSERT_TRUE(tuntap::test::wait_for_link("rn6")) << run.output();
+  run.signal(SIGTERM);
+  auto done = run.wait(5000);
+  EXPECT_EQ(done.status, 143) << "128 + SIGTERM, passed on to the program\n" << done.output;
+  EXPECT_NE(sh("ip link show rn6").status, 0);
 }
 
 #ifdef TUNTAP_EXAMPLE_ADOPT_FD
