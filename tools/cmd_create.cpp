@@ -3,16 +3,14 @@
 // As `ip tuntap add`, the device is persistent and the command returns; with --foreground it lives
 // only while the command runs (until Ctrl-C or SIGTERM).
 #include <fmt/core.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "accounts.hpp"
 #include "command.hpp"
 #include "json_text.hpp"
 #include "netconf_options.hpp"
@@ -41,39 +39,6 @@ struct CreateOptions {
   std::string ipv6_forwarding;  // "", "on", "off"
   std::string slaac;            // "", "on", "off"
 };
-
-std::optional<unsigned> number(const std::string& text) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-uid_t resolve_user(const std::string& text) {
-  if (auto n = number(text)) return static_cast<uid_t>(*n);
-  std::vector<char> buf(16384);
-  passwd pw{};
-  passwd* found = nullptr;
-  int err = ::getpwnam_r(text.c_str(), &pw, buf.data(), buf.size(), &found);
-  if (found == nullptr) {
-    throw Error(err != 0 ? errno_code(err) : std::error_code(errc::not_found), "--user '" + text + "'",
-                "no such user: give a name or a numeric uid");
-  }
-  return pw.pw_uid;
-}
-
-gid_t resolve_group(const std::string& text) {
-  if (auto n = number(text)) return static_cast<gid_t>(*n);
-  std::vector<char> buf(16384);
-  group gr{};
-  group* found = nullptr;
-  int err = ::getgrnam_r(text.c_str(), &gr, buf.data(), buf.size(), &found);
-  if (found == nullptr) {
-    throw Error(err != 0 ? errno_code(err) : std::error_code(errc::not_found), "--group '" + text + "'",
-                "no such group: give a name or a numeric gid");
-  }
-  return gr.gr_gid;
-}
 
 // "on" / "off" / "" (not given), or a one-line error naming the option.
 void check_switch(const char* option, const std::string& value) {

@@ -74,6 +74,18 @@ struct TUNTAP_API DeviceConfig {
   std::optional<uid_t> owner;
   /// The group whose members may open a persistent device without CAP_NET_ADMIN (with persist).
   std::optional<gid_t> group;
+  /// With vnet_hdr: the size of the header before each packet, set (TUNSETVNETHDRSZ) on every open,
+  /// together with the host's byte order (TUNSETVNETLE/BE where the kernel has them), so a persistent
+  /// device another program left with another layout (QEMU's 12) reads as this user expects.
+  /// 10 is the plain virtio_net_hdr, 12 adds num_buffers (the mergeable-buffers layout); any size
+  /// from 10 up is accepted, the bytes past the first 10 are padding.
+  int vnet_hdr_size = 10;
+};
+
+/// The byte order of the virtio-net header's fields on a device (TUNSETVNETLE / TUNSETVNETBE).
+enum class VnetByteOrder : std::uint8_t {
+  little,  ///< little-endian: the host's order on x86 and ARM, and the order of modern virtio
+  big,     ///< big-endian: legacy virtio on a big-endian host, or TUNSETVNETBE
 };
 
 /// One packet read by read_packet: the bytes after any packet-info header, and its protocol.
@@ -101,6 +113,19 @@ class TUNTAP_API Device {
   static Device open(const DeviceConfig& config);
   /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
   static Device open(const DeviceConfig& config, std::error_code& ec);
+  /// Wraps a descriptor that is already attached to a device: inherited from a parent, received
+  /// over a Unix socket (receive_fd, fd_passing.hpp) or opened by a privileged helper. Mode, name
+  /// and flags come from TUNGETIFF, the header size from TUNGETVNETHDRSZ; packet-info, which
+  /// TUNGETIFF cannot tell for certain, from netlink when the device is in this namespace (else it
+  /// is taken as off, the common setting). A descriptor without IFF_VNET_HDR gets its offload mask
+  /// cleared, as open does; a header size is left as found (set_vnet_hdr_size changes it).
+  /// The descriptor is made non-blocking (a flag it shares with every copy of it). On success the
+  /// Device owns it (it keeps a private duplicate and closes `fd`); on failure `fd` is left as it
+  /// was. Wrong descriptors are refused with the problem named: not open, not /dev/net/tun ("a
+  /// socket"), or not attached to a device.
+  static Device adopt(int fd);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  static Device adopt(int fd, std::error_code& ec);
   /// Opens `count` queues of one multi-queue device (config.multi_queue is implied).
   static std::vector<Device> open_queues(DeviceConfig config, std::size_t count);
   /// The kernel's supported IFF_* flags (TUNGETFEATURES).
@@ -173,8 +198,25 @@ class TUNTAP_API Device {
   void set_offload(unsigned tun_f_flags);
   /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
   void set_offload(unsigned tun_f_flags, std::error_code& ec) noexcept;
-  /// TUNSETVNETHDRSZ: the size of the header before each packet (10, or 12 with num_buffers).
+  /// TUNSETVNETHDRSZ: the size of the header before each packet (10, 12 with num_buffers, or any
+  /// larger size the kernel accepts); Device's own I/O follows it. Throws tuntap::Error on failure.
+  void set_vnet_hdr_size(int size);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
   void set_vnet_hdr_size(int size, std::error_code& ec) noexcept;
+  /// TUNGETVNETHDRSZ: the header size the kernel uses for this device.
+  int vnet_hdr_size() const;
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  int vnet_hdr_size(std::error_code& ec) const noexcept;
+  /// TUNSETVNETLE / TUNSETVNETBE. A kernel without them (or without TUNSETVNETBE, which needs
+  /// CONFIG_TUN_VNET_CROSS_LE) is accepted when the order asked is the host's own, the only one such
+  /// a kernel uses; otherwise errc::unsupported.
+  void set_vnet_byte_order(VnetByteOrder order);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  void set_vnet_byte_order(VnetByteOrder order, std::error_code& ec) noexcept;
+  /// TUNGETVNETLE / TUNGETVNETBE: the byte order the kernel uses for this device's headers.
+  VnetByteOrder vnet_byte_order() const;
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  VnetByteOrder vnet_byte_order(std::error_code& ec) const noexcept;
 
   // The tun driver's other knobs (src/linux/device_knobs.cpp). Each fails with errc::unsupported,
   // naming the ioctl, where the running kernel lacks it.

@@ -52,6 +52,10 @@ struct TUNTAP_API TunOptions {
   /// Watch the link (up, down, MTU) and deliver the changes through events(). A queue opened with
   /// open_queue() shares the device but does not watch it again: use the first queue's events().
   bool watch_events = true;
+  /// With offloads: the virtio-net header size set on the descriptor, 10 or 12 (QEMU's
+  /// mergeable-buffers layout; num_buffers is ignored on read and written 0). Callers see the
+  /// 10-byte header either way (min_read_offset, passthrough units).
+  int vnet_hdr_size = 10;
 };
 
 /// The offloads in force, for users and for the CLI's status line.
@@ -87,6 +91,14 @@ class TUNTAP_API NativeTun final : public Tun {
   static std::unique_ptr<NativeTun> open(const TunOptions& options);
   /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
   static std::unique_ptr<NativeTun> open(const TunOptions& options, std::error_code& ec);
+  /// Wraps a device attached elsewhere (Device::adopt of a passed descriptor) with `options`' offload
+  /// mode, coalescing, batch size, header size and events; the name, mode (TUN or TAP), queues and
+  /// persistence are the device's own. As open does, the offload mask and the header layout are
+  /// set, not trusted. The device must be without packet-info, opened with IFF_VNET_HDR exactly
+  /// when an offload mode is asked: otherwise errc::invalid_argument, and `device` is closed. Throws tuntap::Error on failure.
+  static std::unique_ptr<NativeTun> adopt(Device device, const TunOptions& options);
+  /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
+  static std::unique_ptr<NativeTun> adopt(Device device, const TunOptions& options, std::error_code& ec);
   ~NativeTun() override;
 
   IoResult read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept override;
@@ -125,6 +137,7 @@ class TUNTAP_API NativeTun final : public Tun {
  private:
   friend struct detail::NativeTunAccess;
   explicit NativeTun(std::unique_ptr<Impl> impl) noexcept;
+  static std::unique_ptr<NativeTun> start(std::unique_ptr<Impl> impl, std::error_code& ec);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -19,32 +20,13 @@
 
 #include "linux/closable_fd.hpp"
 #include "linux/device_access.hpp"
-#include "linux/read_predictor.hpp"
+#include "linux/device_state.hpp"
 #include "netlink/ifname.hpp"
 #include "packet/wire.hpp"
 #include "tuntap/netlink.hpp"
 
 namespace tuntap {
 namespace detail {
-
-struct DeviceState {
-  ClosableFd fd;
-  DeviceConfig config;  // as requested, with the kernel's actual name; used to open more queues
-  std::string name;
-  unsigned ifindex = 0;
-  int vnet_hdr_size = 10;  // sizeof(struct virtio_net_hdr), the kernel's default
-  std::atomic<bool> non_blocking{false};
-  // Whether blocking reads wait before reading (see ReadPredictor). Written by the reading thread
-  // on every read: a cache line of its own, away from the writer's.
-  alignas(64) ReadPredictor read_predictor;
-  bool read_first = false;  // ignore the predictor (see DeviceAccess::always_read_first)
-  // Names seen after a rename, newest last. name() hands out references, so each name it has
-  // returned stays where it is until the device goes (a deque; one entry per distinct name).
-  std::mutex renames_mutex;
-  std::deque<std::string> renames;
-
-  DeviceState(int raw_fd, std::error_code& ec) : fd(raw_fd, ec) {}
-};
 
 Device DeviceAccess::make(std::unique_ptr<DeviceState> state) noexcept { return Device(std::move(state)); }
 
@@ -228,6 +210,12 @@ namespace {
 
 Device open_device(const DeviceConfig& cfg, std::error_code& ec, Context& ctx) {
   if ((ec = check_name(cfg.name, ctx))) return {};
+  if (cfg.vnet_hdr && cfg.vnet_hdr_size < 10) {
+    ctx.what = "vnet_hdr_size " + std::to_string(cfg.vnet_hdr_size);
+    ctx.hint = "the header is at least 10 bytes (virtio_net_hdr)";
+    ec = errc::invalid_argument;
+    return {};
+  }
   int raw = open_control(ec, ctx);
   if (raw < 0) return {};
   auto state = std::make_unique<detail::DeviceState>(raw, ec);
@@ -259,6 +247,12 @@ Device open_device(const DeviceConfig& cfg, std::error_code& ec, Context& ctx) {
   if (cfg.group && (ec = ioctl_code(fd, TUNSETGROUP, *cfg.group))) return fail(ec, "TUNSETGROUP");
   // A plain reader must never be handed super-packets: clear what an earlier user may have set.
   if (!cfg.vnet_hdr) ::ioctl(fd, TUNSETOFFLOAD, 0UL);
+  // The header layout, likewise: another program may have left QEMU's 12 bytes or another order.
+  if (cfg.vnet_hdr) {
+    const char* call = nullptr;
+    if ((ec = detail::set_vnet_layout(fd, cfg.vnet_hdr_size, call))) return fail(ec, call);
+    state->vnet_hdr_size = cfg.vnet_hdr_size;
+  }
   // Persistence last: a failure before it leaves no device behind.
   if (cfg.persist && (ec = ioctl_code(fd, TUNSETPERSIST, 1))) return fail(ec, "TUNSETPERSIST");
   state->ifindex = ::if_nametoindex(state->name.c_str());
@@ -425,10 +419,6 @@ void Device::set_group(gid_t gid, std::error_code& ec) noexcept {
 void Device::set_offload(unsigned tun_f_flags, std::error_code& ec) noexcept {
   ec = device_ioctl(state_.get(), TUNSETOFFLOAD, static_cast<unsigned long>(tun_f_flags));
 }
-void Device::set_vnet_hdr_size(int size, std::error_code& ec) noexcept {
-  ec = device_ioctl(state_.get(), TUNSETVNETHDRSZ, &size);
-  if (!ec) state_->vnet_hdr_size = size;
-}
 
 namespace {
 void throw_setting(std::error_code ec, const char* call, const std::string& name) {
@@ -567,6 +557,14 @@ bool tun_read_was_cut(std::span<const std::byte> got, bool packet_info, std::siz
 
 }  // namespace
 
+namespace detail {
+std::size_t DeviceAccess::read_parts(Device& device, std::span<const iovec> iov, bool wait,
+                                     std::error_code& ec) noexcept {
+  return device_io(device.state_.get(), POLLIN, wait, ec,
+                   [&](int fd) { return ::readv(fd, iov.data(), static_cast<int>(iov.size())); });
+}
+}  // namespace detail
+
 std::size_t Device::read_impl(std::span<std::byte> buf, std::error_code& ec, bool wait) noexcept {
   auto* predictor = state_ && !state_->read_first ? &state_->read_predictor : nullptr;
   if (state_ && state_->config.mode == Mode::tun) {
@@ -664,12 +662,22 @@ std::error_code Device::write_packet(std::span<const std::byte> packet, std::uin
   }
   std::byte pi[4] = {};  // flags 0, then the protocol
   wire::store16(pi + 2, protocol);
-  std::byte vnet[16] = {};  // a zero header: no GSO, no checksum offload
-  std::span<const std::byte> parts[3];
+  // A zero header (no GSO, no checksum offload) of the device's size, made of as many parts over
+  // one zeroed block as it takes: the size is whatever the kernel accepted, with no upper bound.
+  static constexpr std::byte zeros[4096] = {};
+  constexpr std::size_t max_hdr_parts = 64;
+  std::span<const std::byte> parts[max_hdr_parts + 2];
   std::size_t count = 0;
   if (packet_info()) parts[count++] = pi;
-  if (vnet_hdr())
-    parts[count++] = std::span<const std::byte>(vnet, static_cast<std::size_t>(state_ ? state_->vnet_hdr_size : 10));
+  if (vnet_hdr()) {
+    auto left = static_cast<std::size_t>(state_->vnet_hdr_size);
+    if (left > max_hdr_parts * sizeof zeros) return errc::invalid_argument;
+    while (left > 0) {
+      const std::size_t n = std::min(left, sizeof zeros);
+      parts[count++] = std::span<const std::byte>(zeros, n);
+      left -= n;
+    }
+  }
   parts[count++] = packet;
   std::error_code ec;
   write(std::span(parts, count), ec);

@@ -1,7 +1,10 @@
 // The library's own access to a Device's internals (not installed).
 #pragma once
 
+#include <sys/uio.h>
+
 #include <memory>
+#include <span>
 #include <system_error>
 
 #include "tuntap/device.hpp"
@@ -24,6 +27,9 @@ struct DeviceAccess {
   // errno as a code. For the settings that live outside device.cpp (device_knobs.cpp).
   static std::error_code ioctl(const Device& device, unsigned long request, void* arg) noexcept;
   static std::error_code ioctl(const Device& device, unsigned long request, unsigned long arg) noexcept;
+  // One read scattered over `iov` (readv), waiting as Device::read does when `wait`. Nothing is
+  // checked for a cut packet: the parts must hold the largest the device can return.
+  static std::size_t read_parts(Device& device, std::span<const iovec> iov, bool wait, std::error_code& ec) noexcept;
 };
 
 }  // namespace tuntap::detail

@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
+#include <bit>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -17,6 +20,7 @@
 #include "offload/coalescing_writer.hpp"
 #include "offload/framed_unit.hpp"
 #include "offload/split_reader.hpp"
+#include "packet/wire.hpp"
 #include "single_writer.hpp"
 #include "tuntap/events.hpp"
 #include "tuntap/link_monitor.hpp"
@@ -26,6 +30,8 @@ namespace tuntap {
 
 namespace {
 constexpr std::size_t hdr_len = virtio_net_hdr_len;
+// The most the descriptor's header may exceed hdr_len: 12 bytes (num_buffers) is the largest layout.
+constexpr std::size_t max_hdr_gap = 2;
 // The largest thing one read can return with a vnet header: a 64 KiB super-packet plus headers.
 constexpr std::size_t max_read(Mode mode) { return hdr_len + offload::max_unit_packet(mode) + 256; }
 }  // namespace
@@ -64,20 +70,73 @@ struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSi
   bool offload() const noexcept { return options.offload != OffloadMode::off; }
   bool virtio() const noexcept { return options.offload == OffloadMode::passthrough; }
 
+  // Bytes of the descriptor's header past the 10 the engine knows (2 with num_buffers).
+  std::size_t hdr_gap = 0;
+
   std::size_t fetch(std::span<std::byte> into, bool wait, std::error_code& ec) noexcept override {
+    if (hdr_gap != 0) return read_gapped(into, wait, ec);
     return wait ? dev.read(into, ec) : dev.try_read(into, ec);
   }
   std::size_t emit(std::span<const offload::Write> units, std::error_code& ec) noexcept override {
     for (std::size_t k = 0; k < units.size(); ++k) {
-      dev.write(units[k].iov, ec);
+      if (hdr_gap != 0) write_gapped(units[k].iov, ec);
+      else dev.write(units[k].iov, ec);
       if (ec) return k;
     }
     return units.size();
   }
+  std::size_t read_gapped(std::span<std::byte> into, bool wait, std::error_code& ec) noexcept;
+  void write_gapped(std::span<const std::span<const std::byte>> iov, std::error_code& ec) noexcept;
 
   IoResult read_whole(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
   IoResult write_each(Buffers bufs, std::size_t offset) noexcept;
 };
+
+// A header longer than the engine's (num_buffers after it): the read scatters its tail into a
+// scratch, so the unit arrives as the engine knows it, header and packet adjoining, without a copy.
+std::size_t NativeTun::Impl::read_gapped(std::span<std::byte> into, bool wait, std::error_code& ec) noexcept {
+  std::array<std::byte, max_hdr_gap> gap;
+  if (into.size() <= hdr_len) {
+    ec = errc::invalid_argument;
+    return 0;
+  }
+  // A TAP frame carries no length of its own: one probe byte past the buffer tells whether the
+  // kernel cut it (as Device::read does).
+  std::byte probe;
+  const bool tap = options.mode == Mode::tap;
+  const iovec iov[4] = {{into.data(), hdr_len},
+                        {gap.data(), hdr_gap},
+                        {into.data() + hdr_len, into.size() - hdr_len},
+                        {&probe, 1}};
+  const std::size_t n = detail::DeviceAccess::read_parts(dev, std::span(iov, tap ? 4 : 3), wait, ec);
+  if (ec || n <= hdr_len) return n;
+  if (n < hdr_len + hdr_gap) return hdr_len;  // a header cut short carries no packet
+  const std::size_t got = n - hdr_gap;
+  if (tap) {
+    if (got > into.size()) ec = errc::jumbo_packet;
+    return std::min(got, into.size());
+  }
+  // A full buffer may hold a cut packet: the IP header's own length tells (as Device::read does).
+  if (got == into.size() && wire::declared_ip_length(into.subspan(hdr_len)) > got - hdr_len) ec = errc::jumbo_packet;
+  return got;
+}
+
+// The same on write: the header's tail (num_buffers, 0) goes between the engine's header and the packet.
+void NativeTun::Impl::write_gapped(std::span<const std::span<const std::byte>> iov, std::error_code& ec) noexcept {
+  static constexpr std::byte zeros[max_hdr_gap] = {};
+  constexpr std::size_t max_parts = 256;
+  if (iov.empty() || iov[0].size() < hdr_len || iov.size() + 2 > max_parts) {
+    ec = errc::invalid_argument;
+    return;
+  }
+  std::array<std::span<const std::byte>, max_parts> parts;
+  std::size_t count = 0;
+  parts[count++] = iov[0].first(hdr_len);
+  parts[count++] = std::span<const std::byte>(zeros, hdr_gap);
+  if (iov[0].size() > hdr_len) parts[count++] = iov[0].subspan(hdr_len);
+  for (std::size_t i = 1; i < iov.size(); ++i) parts[count++] = iov[i];
+  dev.write(std::span(parts.data(), count), ec);
+}
 
 namespace {
 
@@ -97,23 +156,22 @@ unsigned negotiate_offloads(Device& dev, std::error_code& ec) {
 
 }  // namespace
 
-std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error_code& ec) {
-  if (options.batch_size == 0 || options.batch_size > 65535 || !offload_mode_from(to_string(options.offload))) {
-    ec = errc::invalid_argument;
-    return nullptr;
-  }
-  auto impl = std::make_unique<Impl>();
-  impl->options = options;
-  impl->dev = Device::open({.mode = options.mode,
-                            .name = options.name,
-                            .multi_queue = options.multi_queue,
-                            .vnet_hdr = impl->offload(),
-                            .non_blocking = options.non_blocking,
-                            .persist = options.persist},
-                           ec);
-  if (ec) return nullptr;
+namespace {
+
+// Options that no device could take, checked before anything is opened.
+bool options_valid(const TunOptions& options) noexcept {
+  return options.batch_size != 0 && options.batch_size <= 65535 && offload_mode_from(to_string(options.offload)) &&
+         (options.offload == OffloadMode::off || options.vnet_hdr_size == 10 || options.vnet_hdr_size == 12);
+}
+
+}  // namespace
+
+// What open and adopt share once the device is attached: the offloads, the engines, the watch.
+std::unique_ptr<NativeTun> NativeTun::start(std::unique_ptr<Impl> impl, std::error_code& ec) {
+  const TunOptions& options = impl->options;
   impl->ioctl_socket = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);  // -1: mtu() keeps its cache
   if (impl->offload()) {
+    impl->hdr_gap = static_cast<std::size_t>(options.vnet_hdr_size) - hdr_len;
     impl->tun_flags = negotiate_offloads(impl->dev, ec);
     if (ec) return nullptr;
     if (impl->virtio()) {
@@ -140,11 +198,31 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error
   return std::unique_ptr<NativeTun>(new NativeTun(std::move(impl)));
 }
 
+std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options, std::error_code& ec) {
+  if (!options_valid(options)) {
+    ec = errc::invalid_argument;
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->dev = Device::open({.mode = options.mode,
+                            .name = options.name,
+                            .multi_queue = options.multi_queue,
+                            .vnet_hdr = impl->offload(),
+                            .non_blocking = options.non_blocking,
+                            .persist = options.persist,
+                            .vnet_hdr_size = options.vnet_hdr_size},
+                           ec);
+  if (ec) return nullptr;
+  return start(std::move(impl), ec);
+}
+
 std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options) {
   std::error_code ec;
   auto tun = open(options, ec);
   if (ec == errc::invalid_argument && !tun)
-    throw_if(ec, "open_tun " + options.name, "batch_size 1-65535, offload split, passthrough or off");
+    throw_if(ec, "open_tun " + options.name,
+             "batch_size 1-65535, offload split, passthrough or off, vnet_hdr_size 10 or 12");
   // Device::open's throwing form carries the detailed message: use it to explain the failure.
   if (ec) {
     Device::open({.mode = options.mode,
@@ -153,6 +231,60 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options) {
                   .vnet_hdr = options.offload != OffloadMode::off});
     throw_if(ec, "open_tun " + options.name);
   }
+  return tun;
+}
+
+namespace {
+
+// Why a device cannot be wrapped with these options, or nothing.
+std::string adopt_problem(const Device& device, const TunOptions& options, std::error_code& ec) {
+  ec = errc::invalid_argument;
+  if (!options_valid(options)) return "batch_size 1-65535, offload split, passthrough or off, vnet_hdr_size 10 or 12";
+  if (!device.is_open()) {
+    ec = errc::closed;
+    return "the device is closed";
+  }
+  if (device.packet_info()) return "the device carries packet-info headers (IFF_NO_PI unset)";
+  const bool offload = options.offload != OffloadMode::off;
+  if (offload && !device.vnet_hdr())
+    return "opened without IFF_VNET_HDR: adopt with offload off, or open it with vnet headers";
+  if (!offload && device.vnet_hdr()) return "opened with IFF_VNET_HDR: adopt with offload split or passthrough";
+  ec.clear();
+  return {};
+}
+
+}  // namespace
+
+std::unique_ptr<NativeTun> NativeTun::adopt(Device device, const TunOptions& options, std::error_code& ec) {
+  if (!adopt_problem(device, options, ec).empty()) return nullptr;
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->options.name = device.name();
+  impl->options.mode = device.mode();  // learnt from the descriptor, whatever options said
+  impl->options.multi_queue = (device.flags(ec) & iff::multi_queue) != 0;
+  if (ec) return nullptr;
+  impl->dev = std::move(device);
+  impl->dev.set_non_blocking(options.non_blocking);
+  // A device in another namespace (passed from there) has no index here to watch.
+  if (impl->dev.ifindex() == 0) impl->options.watch_events = false;
+  if (impl->offload()) {
+    // The layout another program may have left (QEMU's 12 bytes, another byte order) is replaced by
+    // the one asked for, as Device::open does at every attach.
+    impl->dev.set_vnet_hdr_size(options.vnet_hdr_size, ec);
+    if (!ec)
+      impl->dev.set_vnet_byte_order(
+          std::endian::native == std::endian::little ? VnetByteOrder::little : VnetByteOrder::big, ec);
+    if (ec) return nullptr;
+  }
+  return start(std::move(impl), ec);
+}
+
+std::unique_ptr<NativeTun> NativeTun::adopt(Device device, const TunOptions& options) {
+  std::error_code ec;
+  const std::string name = device.name();
+  if (auto problem = adopt_problem(device, options, ec); !problem.empty()) throw Error(ec, "adopt " + name, problem);
+  auto tun = adopt(std::move(device), options, ec);
+  throw_if(ec, "adopt " + name);
   return tun;
 }
 
@@ -189,7 +321,7 @@ IoResult NativeTun::Impl::read_whole(Buffers bufs, std::span<std::size_t> sizes,
     if (bufs[count].size() < offset) return {count, errc::invalid_argument};
     std::error_code ec;
     auto target = bufs[count].subspan(offset);
-    std::size_t n = count == 0 ? dev.read(target, ec) : dev.try_read(target, ec);
+    std::size_t n = fetch(target, count == 0, ec);
     if (ec) {  // tested first: comparing with a named code costs calls, success is the common case
       if (count > 0 && ec == errc::not_ready) break;
       return {count, ec};
