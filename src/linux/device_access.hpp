@@ -8,6 +8,8 @@
 
 namespace tuntap::detail {
 
+class ClosableFd;
+
 struct DeviceAccess {
   static Device make(std::unique_ptr<DeviceState> state) noexcept;
 
@@ -19,6 +21,9 @@ struct DeviceAccess {
   // Waits until either device has a packet to read; errc::closed once either is closed (a close()
   // from another thread wakes the wait). For one thread that serves two devices.
   static std::error_code wait_readable(Device& a, Device& b) noexcept;
+
+  // The device's descriptor, for an event loop's readiness set (nullptr once moved from).
+  static ClosableFd* descriptor(Device& device) noexcept;
 };
 
 }  // namespace tuntap::detail
