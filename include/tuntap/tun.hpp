@@ -67,7 +67,8 @@ using Buffers = std::span<const std::span<std::byte>>;
 ///    not_ready (closed, device_gone, ...), counting what the endpoint holds itself (segments of a
 ///    split super-packet, the rest of a GRO receive, a pipe's queue), not only what the kernel has.
 ///  - `write` is readable whenever a write would move at least one packet or fail with an error
-///    other than not_ready.
+///    other than not_ready. One exception comes from the kernel: a TUN device that is down is not
+///    writable (its writes fail), and becomes so when it goes up.
 /// A loop that waits on them never stalls with data in hand. A wake-up may still find nothing when
 /// a second reader took it, or when what the kernel had was dropped by the endpoint (a datagram from
 /// a stranger): such a read returns not_ready and the loop waits again. The descriptors belong to

@@ -98,8 +98,8 @@ TEST(Readiness, APipeEndIsReadableExactlyWhilePacketsAreQueuedForIt) {
 // A read takes a super-packet only when all its segments fit the buffers left: after one of 40
 // segments, 24 buffers cannot take the next, which the end holds for the next read.
 TEST(Readiness, ASplitEndHoldingASuperPacketForTheNextReadStaysReadable) {
-  auto [a, b] = make_pipe({.batch_size = 128, .non_blocking = true, .offload_a = OffloadMode::split,
-                           .offload_b = OffloadMode::split});
+  auto [a, b] = make_pipe(
+      {.batch_size = 128, .non_blocking = true, .offload_a = OffloadMode::split, .offload_b = OffloadMode::split});
   auto ready = b->readiness();
   ASSERT_TRUE(ready);
   ASSERT_TRUE(write_all(*a, tcp_flows(1, 40, 1000)));
@@ -126,8 +126,11 @@ TEST(Readiness, TheWriteDescriptorWaitsForRoomForWhatOneWriteQueues) {
   EXPECT_TRUE(fd_readable(ready.write)) << "the reader made room";
 
   // An end that queues chunks all or none: writable only with room for a whole chunk (capacity 4).
-  auto [c, d] = make_pipe({.capacity = 4, .non_blocking = true, .offload_a = OffloadMode::split,
-                           .offload_b = OffloadMode::split, .tcp_coalescing = false});
+  auto [c, d] = make_pipe({.capacity = 4,
+                           .non_blocking = true,
+                           .offload_a = OffloadMode::split,
+                           .offload_b = OffloadMode::split,
+                           .tcp_coalescing = false});
   auto chunked = c->readiness();
   ASSERT_TRUE(write_all(*c, tcp_flows(1, 1, 100)));
   EXPECT_FALSE(fd_readable(chunked.write)) << "room for 3, a chunk is 4";
@@ -184,10 +187,10 @@ class ReadinessRelay : public ::testing::TestWithParam<RelayCase> {};
 // accounted for and byte-exact, and no wake-up the relay needed was missing.
 TEST_P(ReadinessRelay, AnEpollLoopOnReadinessAloneNeverStallsAndLosesNothing) {
   const auto& c = GetParam();
-  auto [producer, source] = make_pipe({.batch_size = 128, .capacity = c.capacity, .offload_a = OffloadMode::split,
-                                       .offload_b = c.source_end});
-  auto [sink, consumer] = make_pipe({.batch_size = 128, .capacity = c.capacity, .offload_a = c.sink_end,
-                                     .offload_b = OffloadMode::split});
+  auto [producer, source] = make_pipe(
+      {.batch_size = 128, .capacity = c.capacity, .offload_a = OffloadMode::split, .offload_b = c.source_end});
+  auto [sink, consumer] = make_pipe(
+      {.batch_size = 128, .capacity = c.capacity, .offload_a = c.sink_end, .offload_b = OffloadMode::split});
   source->set_non_blocking(true);
   sink->set_non_blocking(true);
   std::shared_ptr<Tun> source_tun(std::move(source));
@@ -227,9 +230,9 @@ TEST_P(ReadinessRelay, AnEpollLoopOnReadinessAloneNeverStallsAndLosesNothing) {
   auto counts = relay.get();
   if (status != std::future_status::ready) consumer->close();  // ends the consumer's wait
   ASSERT_EQ(status, std::future_status::ready)
-      << "the consumer is still waiting: the relay moved " << counts.packets[0] << " packets, stalled "
-      << counts.stalls << " times, waited to write " << counts.write_waits << " times; "
-      << producer->stats().packets_written << " written";
+      << "the consumer is still waiting: the relay moved " << counts.packets[0] << " packets, stalled " << counts.stalls
+      << " times, waited to write " << counts.write_waits << " times; " << producer->stats().packets_written
+      << " written";
   auto got = consumed.get();
   EXPECT_EQ(counts.stalls, 0u);
   if (c.source_end == OffloadMode::passthrough) {
