@@ -36,7 +36,8 @@ asio::awaitable<void> pump(tuntap::AsyncTun<>& from, tuntap::AsyncTun<>& to) {
   std::vector<std::size_t> sizes(count);
   for (;;) {
     std::error_code read_error, write_error;
-    std::size_t n = co_await from.async_read(bufs, sizes, offset, asio::redirect_error(asio::use_awaitable, read_error));
+    std::size_t n = co_await from.async_read(bufs, sizes, offset,
+                                             asio::redirect_error(asio::use_awaitable, read_error));
     if (read_error == tuntap::errc::closed) break;
     for (std::size_t i = 0; i < n; ++i) out[i] = std::span(storage[i]).first(offset + sizes[i]);
     if (n == 0) continue;  // a read that stopped at a packet it could not use (too long): go on

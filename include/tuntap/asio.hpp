@@ -22,14 +22,14 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/compose.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #else
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/async_result.hpp>
 #include <asio/compose.hpp>
-#include <asio/post.hpp>
 #include <asio/posix/stream_descriptor.hpp>
+#include <asio/post.hpp>
 #endif
 
 namespace tuntap {
@@ -59,8 +59,7 @@ class AsyncTun {
   using executor_type = Executor;
 
   /// Takes a share of `tun`; throws std::system_error when it offers no readiness descriptors.
-  AsyncTun(const executor_type& ex, std::shared_ptr<Tun> tun)
-      : tun_(std::move(tun)), read_wait_(ex), write_wait_(ex) {
+  AsyncTun(const executor_type& ex, std::shared_ptr<Tun> tun) : tun_(std::move(tun)), read_wait_(ex), write_wait_(ex) {
     Readiness r = tun_ ? tun_->readiness() : Readiness{};
     if (!r) throw std::system_error(std::make_error_code(std::errc::not_supported), "AsyncTun: no readiness");
     // Our own duplicates: the waits close them, the endpoint keeps its descriptors.
@@ -76,8 +75,9 @@ class AsyncTun {
 
   /// The same, for an execution context (an io_context).
   template <typename Context>
-    requires std::is_convertible_v<Context&, asio_net::execution_context&>
-  AsyncTun(Context& context, std::shared_ptr<Tun> tun) : AsyncTun(context.get_executor(), std::move(tun)) {}
+  requires std::is_convertible_v<Context&, asio_net::execution_context&> AsyncTun(Context& context,
+                                                                                  std::shared_ptr<Tun> tun)
+      : AsyncTun(context.get_executor(), std::move(tun)) {}
 
   /// The executor.
   executor_type get_executor() noexcept { return read_wait_.get_executor(); }
@@ -90,7 +90,7 @@ class AsyncTun {
   template <typename Token>
   auto async_read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset, Token&& token) {
     return asio_net::async_compose<Token, void(asio_error_code, std::size_t)>(ReadOp{this, bufs, sizes, offset}, token,
-                                                                         read_wait_);
+                                                                              read_wait_);
   }
 
   /// Writes every packet, as Tun::write does, waiting for room as often as needed: completes with
@@ -99,7 +99,7 @@ class AsyncTun {
   template <typename Token>
   auto async_write(Buffers bufs, std::size_t offset, Token&& token) {
     return asio_net::async_compose<Token, void(asio_error_code, std::size_t)>(WriteOp{this, bufs, offset}, token,
-                                                                         write_wait_);
+                                                                              write_wait_);
   }
 
   /// Closes the Tun (any thread): pending and later operations complete with errc::closed.

@@ -154,8 +154,7 @@ TEST(AsyncTun, ACancelledWriteSaysHowManyPacketsItWrote) {
   asio::cancellation_signal cancel;
   std::error_code result;
   std::size_t count = 99;
-  writer.async_write(out.bufs, 0,
-                     asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, std::size_t n) {
+  writer.async_write(out.bufs, 0, asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, std::size_t n) {
                        result = ec;
                        count = n;
                      }));
