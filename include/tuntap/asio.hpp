@@ -126,9 +126,9 @@ class AsyncTun {
   // the wait's start would be lost, so the descriptor is checked again once the wait is armed,
   // and a wait that started too late is cancelled (and the operation retried), never left hanging.
   template <typename Self>
-  static void wait_on(asio_net::posix::stream_descriptor& wait, bool& rearm, Self& self) {
+  static void wait_on(asio_net::posix::basic_stream_descriptor<Executor>& wait, bool& rearm, Self& self) {
     rearm = false;
-    wait.async_wait(asio_net::posix::stream_descriptor::wait_read, std::move(self));
+    wait.async_wait(asio_net::posix::descriptor_base::wait_read, std::move(self));
     if (readable(wait.native_handle())) {
       rearm = true;
       wait.cancel();
@@ -218,9 +218,11 @@ class AsyncTun {
     }
   };
 
+  using Descriptor = asio_net::posix::basic_stream_descriptor<Executor>;
+
   std::shared_ptr<Tun> tun_;
-  asio_net::posix::stream_descriptor read_wait_;
-  asio_net::posix::stream_descriptor write_wait_;
+  Descriptor read_wait_;
+  Descriptor write_wait_;
 };
 
 }  // namespace tuntap

@@ -10,10 +10,12 @@
 #include <asio/io_context.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -194,6 +196,31 @@ TEST(AsyncTun, CloseFromAnotherThreadCompletesAPendingReadWithClosed) {
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), errc::closed);
   }
+}
+
+// Several threads run the io_context; the object lives on a strand, as the header asks.
+TEST(AsyncTun, OnAStrandWithSeveralThreadsEveryPacketArrivesOnce) {
+  Pipe pipe(8);
+  asio::io_context io;
+  using Strand = asio::strand<asio::io_context::executor_type>;
+  auto strand = asio::make_strand(io);
+  AsyncTun<Strand> writer(strand, pipe.a), reader(strand, pipe.b);
+  Packets out(200);
+  std::vector<int> seen;
+  std::size_t written = 0;
+  writer.async_write(out.bufs, 0, [&](std::error_code, std::size_t n) { written = n; });
+  Packets in(5);
+  std::function<void(std::error_code, std::size_t)> on_read = [&](std::error_code ec, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) seen.push_back(std::to_integer<int>(in.storage[i][0]));
+    if (!ec && seen.size() < 200) reader.async_read(in.bufs, in.sizes, 0, on_read);
+  };
+  reader.async_read(in.bufs, in.sizes, 0, on_read);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) threads.emplace_back([&] { io.run_for(10s); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(written, 200u);
+  ASSERT_EQ(seen.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], i);
 }
 
 TEST(AsyncTun, AnEndpointWithoutReadinessIsRefused) {
