@@ -23,6 +23,8 @@ class TUNTAP_API ForwardingTun : public Tun {
   std::string_view name() const noexcept override { return inner_->name(); }
   EventQueue* events() noexcept override { return inner_->events(); }
   void close() noexcept override { inner_->close(); }
+  /// The wrapped Tun's: a wrapper holds no packets between calls.
+  Readiness readiness() noexcept override { return inner_->readiness(); }
 
   /// The wrapped Tun.
   Tun& inner() const noexcept { return *inner_; }

@@ -117,6 +117,7 @@ class TUNTAP_API NativeTun final : public Tun {
   EventQueue* events() noexcept override;
   /// Also stops the link monitor and closes the event queue (waking its waiters).
   void close() noexcept override;
+  Readiness readiness() noexcept override;
 
   /// Another queue of a multi-queue device, with the same options.
   std::unique_ptr<NativeTun> open_queue() const;

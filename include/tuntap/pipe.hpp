@@ -81,6 +81,10 @@ struct PipeEnds;
 ///    waits for the next read; one that cannot fit at all (too_many_segments) or a segment larger
 ///    than its buffer (jumbo_packet) is dropped with that error and counted in stats().dropped.
 ///  - destroying an end closes the pipe.
+///  - readiness(): eventfds kept by the pipe itself (Tun::readiness). `read` is readable while
+///    packets are queued towards this end, segments are held, or the pipe is closed; `write` while
+///    the pipe is closed or has room for what one write queues at least (one packet; on an end
+///    that queues chunks all or none, a whole chunk: min(capacity, 128) units).
 class TUNTAP_API PipeEnd final : public Tun {
  public:
   ~PipeEnd() override;
@@ -96,6 +100,7 @@ class TUNTAP_API PipeEnd final : public Tun {
   std::string_view name() const noexcept override;
   EventQueue* events() noexcept override;
   void close() noexcept override;
+  Readiness readiness() noexcept override;
 
   /// This end's offload mode.
   OffloadMode offload() const noexcept;

@@ -65,6 +65,28 @@ struct TUNTAP_API IoResult {
 /// The buffers of a batched read or write: one span of bytes per packet.
 using Buffers = std::span<const std::span<std::byte>>;
 
+/// What an event loop waits on for one endpoint (Tun::readiness(); docs/event-loops.md). Both
+/// descriptors signal by becoming *readable* (POLLIN, EPOLLIN, asio's wait_read), level-triggered:
+///  - `read` is readable whenever a read would return at least one packet or an error other than
+///    not_ready (closed, device_gone, ...), counting what the endpoint holds itself (segments of a
+///    split super-packet, the rest of a GRO receive, a pipe's queue), not only what the kernel has.
+///  - `write` is readable whenever a write would move at least one packet or fail with an error
+///    other than not_ready. One exception comes from the kernel: a TUN device that is down is not
+///    writable (its writes fail), and becomes so when it goes up.
+/// A loop that waits on them never stalls with data in hand. A wake-up may still find nothing when
+/// a second reader took it, or when what the kernel had was dropped by the endpoint (a datagram from
+/// a stranger): such a read returns not_ready and the loop waits again. The descriptors belong to
+/// the endpoint (never close them) and live as long as it; after close() both stay readable. Use
+/// them level-triggered (EPOLLET may miss what the endpoint holds).
+struct TUNTAP_API Readiness {
+  /// Readable while a read would make progress; -1 when the endpoint cannot be waited on.
+  int read = -1;
+  /// Readable while a write would make progress; -1 when the endpoint cannot be waited on.
+  int write = -1;
+  /// True when both descriptors exist.
+  explicit operator bool() const noexcept { return read >= 0 && write >= 0; }
+};
+
 /// A batched packet endpoint: a native TUN device, a pipe end, a UDP link or a wrapper of one.
 /// Every implementation keeps the read and write contracts stated here.
 class TUNTAP_API Tun {
@@ -106,6 +128,13 @@ class TUNTAP_API Tun {
   virtual EventQueue* events() noexcept { return nullptr; }
   /// Idempotent, callable from any thread: wakes blocked readers and writers with errc::closed.
   virtual void close() noexcept = 0;
+  /// The descriptors an event loop waits on (see Readiness), created on the first call; {-1, -1}
+  /// when the endpoint cannot be waited on (the default) or they cannot be created. Call it before
+  /// the endpoint's first read from the loop's thread, or before other threads use it. With
+  /// readiness, a read or write that follows a wake-up does not block even on a blocking endpoint,
+  /// as long as it is the only reader (writer); loops still set endpoints non-blocking, so that a
+  /// wake-up that finds nothing returns not_ready instead of waiting.
+  virtual Readiness readiness() noexcept { return {}; }
 
  protected:
   Tun() = default;

@@ -141,6 +141,7 @@ class TUNTAP_API UdpLink final : public Tun {
   /// Idempotent, any thread: blocked calls return errc::closed promptly; the socket is released
   /// once they have returned.
   void close() noexcept override;
+  Readiness readiness() noexcept override;
 
   /// The bound address and port (the port the kernel chose, if 0 was asked for).
   UdpEndpoint local_endpoint() const noexcept;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "linux/readiness_signal.hpp"
 #include "offload/coalescing_writer.hpp"
 #include "offload/framed_unit.hpp"
 #include "offload/split_reader.hpp"
@@ -20,11 +21,31 @@
 namespace tuntap {
 
 namespace {
+
+// What one end holds, for its readiness: everything lives in memory, so the levels are the whole
+// story (there is no kernel descriptor to add).
+struct EndLevels final : detail::ReadinessLevels {
+  EndLevels(Channel& in_, Channel& out_) : in(in_), out(out_) {}
+  Channel& in;
+  Channel& out;
+  std::atomic<bool> holding{false};  // the end's splitter keeps segments for the next read
+  std::size_t room_needed = 1;       // units one write queues all or none (a chunk), set once
+  detail::ReadinessSignal signal{*this};
+
+  bool holds_readable() const noexcept override { return in.size() != 0 || holding.load() || in.closed(); }
+  // An end that queues chunks all or none waits for room for a whole one: less would wake a
+  // writer that then cannot move a packet.
+  bool holds_writable() const noexcept override { return out.closed() || out.capacity() - out.size() >= room_needed; }
+};
+
 struct PipeShared {
   explicit PipeShared(const ChannelConfig& config) : a_to_b(config), b_to_a(config) {}
   Channel a_to_b;
   Channel b_to_a;
+  EndLevels a{b_to_a, a_to_b};
+  EndLevels b{a_to_b, b_to_a};
 };
+
 }  // namespace
 
 namespace {
@@ -96,8 +117,10 @@ struct TUNTAP_LOCAL PipeEnd::Impl final : offload::UnitSource, offload::UnitSink
   IoResult write_virtio(Buffers bufs, std::size_t offset) noexcept;
 
   std::shared_ptr<PipeShared> shared;
-  Channel& in;   // what this end reads
-  Channel& out;  // what this end writes
+  Channel& in;      // what this end reads
+  Channel& out;     // what this end writes
+  EndLevels& mine;  // this end's readiness
+  EndLevels& peer;  // the other end's: what this end reads frees its room, what it writes it can read
   const OffloadMode mode;
   const Mode framing;           // IP packets or Ethernet frames, the same at both ends
   const std::size_t max_super;  // the largest packet behind a vnet header
@@ -129,6 +152,8 @@ PipeEnd::Impl::Impl(std::shared_ptr<PipeShared> shared_in, bool is_a, const Pipe
     : shared(std::move(shared_in)),
       in(is_a ? shared->b_to_a : shared->a_to_b),
       out(is_a ? shared->a_to_b : shared->b_to_a),
+      mine(is_a ? shared->a : shared->b),
+      peer(is_a ? shared->b : shared->a),
       mode(is_a ? config.offload_a : config.offload_b),
       framing(config.mode),
       max_super(offload::max_unit_packet(config.mode)),
@@ -155,6 +180,7 @@ PipeEnd::Impl::Impl(std::shared_ptr<PipeShared> shared_in, bool is_a, const Pipe
     parts.resize(2 * chunk);
   }
   if (config.events) events = std::make_unique<EventQueue>();
+  if (wire_has_header && mode != OffloadMode::passthrough) mine.room_needed = chunk;
 }
 
 PipeEnd::PipeEnd(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
@@ -174,8 +200,29 @@ std::string_view PipeEnd::name() const noexcept { return impl_->name; }
 EventQueue* PipeEnd::events() noexcept { return impl_->events.get(); }
 OffloadMode PipeEnd::offload() const noexcept { return impl_->mode; }
 
+namespace {
+IoResult read_packets(PipeEnd::Impl& m, Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
+IoResult write_packets(PipeEnd::Impl& m, Buffers bufs, std::size_t offset) noexcept;
+}  // namespace
+
+// Every call that changes what either end could do next refreshes both ends' readiness.
 IoResult PipeEnd::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
-  auto& m = *impl_;
+  auto result = read_packets(*impl_, bufs, sizes, offset);
+  impl_->mine.signal.refresh();
+  impl_->peer.signal.refresh();
+  return result;
+}
+
+IoResult PipeEnd::write(Buffers bufs, std::size_t offset) noexcept {
+  auto result = write_packets(*impl_, bufs, offset);
+  impl_->mine.signal.refresh();
+  impl_->peer.signal.refresh();
+  return result;
+}
+
+namespace {
+
+IoResult read_packets(PipeEnd::Impl& m, Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
   if (offset < m.min_read_offset) return {0, errc::invalid_argument};
   auto batch = bufs.first(std::min(bufs.size(), m.batch_size));
   if (m.splitter) return m.read_split(batch, sizes, offset);
@@ -193,17 +240,21 @@ IoResult PipeEnd::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t o
   return result;
 }
 
+}  // namespace
+
 IoResult PipeEnd::Impl::read_split(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept {
   if (bufs.empty() || sizes.size() < bufs.size()) return {0, errc::invalid_argument};
   std::lock_guard lock(read_mutex);
   auto result = splitter->read(*this, bufs, sizes, offset);
+  mine.holding.store(splitter->holding());
   scribble(bufs, result.count, offset, min_read_offset);
   packets_read.fetch_add(result.count, std::memory_order_relaxed);
   return result;
 }
 
-IoResult PipeEnd::write(Buffers bufs, std::size_t offset) noexcept {
-  auto& m = *impl_;
+namespace {
+
+IoResult write_packets(PipeEnd::Impl& m, Buffers bufs, std::size_t offset) noexcept {
   if (offset < m.min_write_offset) return {0, errc::invalid_argument};
   IoResult result;
   if (m.mode == OffloadMode::passthrough) {
@@ -223,6 +274,8 @@ IoResult PipeEnd::write(Buffers bufs, std::size_t offset) noexcept {
   m.packets_written.fetch_add(result.count, std::memory_order_relaxed);
   return result;
 }
+
+}  // namespace
 
 // An ordinary end on a wire with headers: each packet goes with a zero header.
 IoResult PipeEnd::Impl::write_framed(Buffers bufs, std::size_t offset) noexcept {
@@ -287,8 +340,12 @@ IoResult PipeEnd::Impl::write_virtio(Buffers bufs, std::size_t offset) noexcept 
 void PipeEnd::close() noexcept {
   impl_->in.close();
   impl_->out.close();
+  impl_->mine.signal.refresh();
+  impl_->peer.signal.refresh();
   if (impl_->events) impl_->events->close();
 }
+
+Readiness PipeEnd::readiness() noexcept { return impl_->mine.signal.descriptors(nullptr); }
 
 bool PipeEnd::closed() const noexcept { return impl_->out.closed(); }
 

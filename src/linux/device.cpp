@@ -54,6 +54,8 @@ bool DeviceAccess::reads_always_first(const Device& device) noexcept {
   return device.state_ && device.state_->read_first;
 }
 
+ClosableFd* DeviceAccess::descriptor(Device& device) noexcept { return device.state_ ? &device.state_->fd : nullptr; }
+
 std::error_code DeviceAccess::wait_readable(Device& a, Device& b) noexcept {
   if (!a.state_ || !b.state_) return errc::closed;
   ClosableFd::Use use_a(a.state_->fd, ClosableFd::Side::read), use_b(b.state_->fd, ClosableFd::Side::read);

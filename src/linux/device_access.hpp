@@ -11,6 +11,8 @@
 
 namespace tuntap::detail {
 
+class ClosableFd;
+
 struct DeviceAccess {
   static Device make(std::unique_ptr<DeviceState> state) noexcept;
 
@@ -30,6 +32,8 @@ struct DeviceAccess {
   // One read scattered over `iov` (readv), waiting as Device::read does when `wait`. Nothing is
   // checked for a cut packet: the parts must hold the largest the device can return.
   static std::size_t read_parts(Device& device, std::span<const iovec> iov, bool wait, std::error_code& ec) noexcept;
+  // The device's descriptor, for an event loop's readiness set (nullptr once moved from).
+  static ClosableFd* descriptor(Device& device) noexcept;
 };
 
 }  // namespace tuntap::detail

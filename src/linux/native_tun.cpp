@@ -17,6 +17,7 @@
 
 #include "linux/device_access.hpp"
 #include "linux/native_tun_testing.hpp"
+#include "linux/readiness_signal.hpp"
 #include "offload/coalescing_writer.hpp"
 #include "offload/framed_unit.hpp"
 #include "offload/split_reader.hpp"
@@ -38,7 +39,7 @@ constexpr std::size_t max_read(Mode mode) { return hdr_len + offload::max_unit_p
 
 // The device is the offload engine's source and sink: split reads and coalesced writes are the
 // engine's (src/offload/), the system calls are the device's.
-struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSink {
+struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSink, detail::ReadinessLevels {
   TunOptions options;
   Device dev;
   std::unique_ptr<EventQueue> events;  // declared before the monitor: it must outlive it
@@ -58,6 +59,8 @@ struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSi
   // Read side (one reader at a time): the split engine (split framing), or whole reads counted here.
   alignas(64) std::optional<offload::SplitReader> splitter;
   std::atomic<std::uint64_t> reads{0}, super_packets{0}, packets_read{0};
+  // Whether the splitter holds segments for the next call: what poll on the device cannot see.
+  std::atomic<bool> holding{false};
 
   // Write side (one writer at a time): the coalescing engine (offload), or plain writes counted here.
   alignas(64) std::optional<offload::CoalescingWriter> writer;
@@ -66,6 +69,12 @@ struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSi
   // mtu() answers from here; refreshed when older than 100 ms.
   alignas(64) mutable std::atomic<std::size_t> cached_mtu{1500};
   mutable std::atomic<std::int64_t> mtu_checked{0};
+
+  // For event loops: the device's descriptor, and what the endpoint holds or has been told.
+  std::atomic<bool> closed{false};
+  detail::ReadinessSignal signal{*this};
+  bool holds_readable() const noexcept override { return holding.load() || closed.load(); }
+  bool holds_writable() const noexcept override { return closed.load(); }
 
   bool offload() const noexcept { return options.offload != OffloadMode::off; }
   bool virtio() const noexcept { return options.offload == OffloadMode::passthrough; }
@@ -306,7 +315,14 @@ IoResult NativeTun::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t
   if (bufs.empty() || sizes.size() < bufs.size() || offset < min_read_offset()) return {0, errc::invalid_argument};
   // A super-packet kept from the last call must not outlive close(): after it, reads say closed.
   if (!impl_->dev.is_open()) return {0, errc::closed};
-  if (impl_->splitter) return impl_->splitter->read(*impl_, bufs, sizes, offset);
+  if (impl_->splitter) {
+    auto result = impl_->splitter->read(*impl_, bufs, sizes, offset);
+    if (bool held = impl_->splitter->holding(); held != impl_->holding.load(std::memory_order_relaxed)) {
+      impl_->holding.store(held);
+      impl_->signal.refresh();
+    }
+    return result;
+  }
   return impl_->read_whole(bufs, sizes, offset);
 }
 
@@ -368,11 +384,16 @@ std::string_view NativeTun::name() const noexcept { return impl_->dev.name(); }
 EventQueue* NativeTun::events() noexcept { return impl_->events.get(); }
 
 void NativeTun::close() noexcept {
+  impl_->closed.store(true);
+  impl_->signal.refresh();
   impl_->dev.close();
   impl_->monitor.stop();
   if (impl_->events) impl_->events->close();
 }
 Device& NativeTun::device() noexcept { return impl_->dev; }
+Readiness NativeTun::readiness() noexcept {
+  return impl_->signal.descriptors(detail::DeviceAccess::descriptor(impl_->dev));
+}
 
 namespace {
 std::size_t query_mtu(int sock, const std::string& name) noexcept {

@@ -18,6 +18,7 @@
 
 #include "compose/udp_receive.hpp"
 #include "linux/closable_fd.hpp"
+#include "linux/readiness_signal.hpp"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -143,7 +144,7 @@ std::string UdpEndpoint::to_string() const {
 
 namespace detail {
 
-struct UdpLinkState {
+struct UdpLinkState final : ReadinessLevels {
   UdpLinkConfig config;
   std::string name;
   UdpEndpoint local;
@@ -170,6 +171,19 @@ struct UdpLinkState {
   std::vector<RxDatagram> rx_got;  // what the last GRO receive brought
   std::size_t rx_received = 0;     // messages of the last GRO receive
   RxCursor rx_cursor;              // how far they are delivered
+
+  // For event loops: the socket, and what the link holds (the rest of a GRO receive) or was told.
+  std::atomic<bool> pending{false}, closed{false};
+  ReadinessSignal signal{*this};
+  bool holds_readable() const noexcept override { return pending.load() || closed.load(); }
+  bool holds_writable() const noexcept override { return closed.load(); }
+  void note_pending() noexcept {
+    bool now = rx_cursor.next < rx_received;
+    if (now != pending.load(std::memory_order_relaxed)) {
+      pending.store(now);
+      signal.refresh();
+    }
+  }
 
   // Write side (one writer at a time).
   std::vector<mmsghdr> tx_msgs;
@@ -455,6 +469,7 @@ IoResult UdpLink::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t o
     IoResult r = s.gro.load(std::memory_order_relaxed) ? s.read_gro(bufs, sizes, offset, tally)
                                                        : s.read_direct(bufs, sizes, offset, tally);
     s.publish(tally);
+    if (s.gro.load(std::memory_order_relaxed)) s.note_pending();
     if (r.count != 0) return r;
     if (r.error && r.error != errc::not_ready) return r;
     if (r.error) {  // nothing there
@@ -525,7 +540,12 @@ IoResult UdpLink::write(Buffers bufs, std::size_t offset) noexcept {
 std::size_t UdpLink::batch_size() const noexcept { return state_->config.batch_size; }
 std::size_t UdpLink::mtu() const noexcept { return state_->config.mtu; }
 std::string_view UdpLink::name() const noexcept { return state_->name; }
-void UdpLink::close() noexcept { state_->socket->close(); }
+void UdpLink::close() noexcept {
+  state_->closed.store(true);
+  state_->signal.refresh();
+  state_->socket->close();
+}
+Readiness UdpLink::readiness() noexcept { return state_->signal.descriptors(&*state_->socket); }
 UdpEndpoint UdpLink::local_endpoint() const noexcept { return state_->local; }
 const UdpEndpoint& UdpLink::peer() const noexcept { return state_->config.peer; }
 bool UdpLink::gso_active() const noexcept { return state_->gso.load(std::memory_order_relaxed); }
