@@ -198,8 +198,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::size_t> sizes(out.size());
     const std::size_t n = offload::split(hdr, super, out, sizes, 0, ec, mode);
     CHECK(!ec && n == w.packets.size());
-    for (std::size_t k = 0; k < n; ++k)
-      CHECK(same_packet(out[k].first(sizes[k]), originals[w.packets[k]], link));
+    for (std::size_t k = 0; k < n; ++k) CHECK(same_packet(out[k].first(sizes[k]), originals[w.packets[k]], link));
   }
   for (int s : seen) CHECK(s == 1);
 

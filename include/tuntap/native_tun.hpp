@@ -95,7 +95,8 @@ class TUNTAP_API NativeTun final : public Tun {
   /// mode, coalescing, batch size, header size and events; the name, mode (TUN or TAP), queues and
   /// persistence are the device's own. As open does, the offload mask and the header layout are
   /// set, not trusted. The device must be without packet-info, opened with IFF_VNET_HDR exactly
-  /// when an offload mode is asked: otherwise errc::invalid_argument, and `device` is closed. Throws tuntap::Error on failure.
+  /// when an offload mode is asked: otherwise errc::invalid_argument, and `device` is closed. Throws tuntap::Error on
+  /// failure.
   static std::unique_ptr<NativeTun> adopt(Device device, const TunOptions& options);
   /// As the form without `ec`, but a failure is reported in `ec` instead of thrown.
   static std::unique_ptr<NativeTun> adopt(Device device, const TunOptions& options, std::error_code& ec);

@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
-#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <ctime>
