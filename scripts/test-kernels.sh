@@ -38,10 +38,16 @@ prepare() {
     (cd "$dir/deb" && apt-get download -q "$pkg")
     dpkg-deb -x "$dir"/deb/*.deb "$dir/root"
     rm -rf "$dir/deb"
+    depmod -b "$dir/root" "$(ls "$dir/root/lib/modules")"
+    touch "$dir/ready"
+  fi
+  # The initramfs again whenever its /init or module list changed since it was made (it is cheap).
+  if [ ! -f "$dir/initrd.gz" ] || [ scripts/kernels/init -nt "$dir/initrd.gz" ] ||
+     [ scripts/kernels/modules -nt "$dir/initrd.gz" ]; then
     local ver
     ver=$(ls "$dir/root/lib/modules")
-    depmod -b "$dir/root" "$ver"
     local initrd=$dir/initramfs
+    rm -rf "$initrd"
     mkdir -p "$initrd/bin" "$initrd/modules" "$initrd/proc" "$initrd/sys" "$initrd/dev"
     cp /bin/busybox "$initrd/bin/busybox"
     cp scripts/kernels/init "$initrd/init"
@@ -64,7 +70,6 @@ prepare() {
     done
     (cd "$initrd" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initrd.gz"
     rm -rf "$initrd"
-    touch "$dir/ready"
   fi
 }
 
