@@ -75,7 +75,7 @@ prepare() {
 
 boot() {
   local pkg=$1 out=$2 dir=$cache/$1
-  local accel=${TT_QEMU_ACCEL:-tcg,thread=multi}
+  local accel=${TT_QEMU_ACCEL:-tcg,thread=single}
   printf '%s\n' "${ctest_args[@]}" > "$out/ctest-args"
   timeout "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu max -smp 2 -m 2048 \
     -display none -monitor none -no-reboot -serial "file:$out/console.log" -nic none \
