@@ -1,7 +1,14 @@
 #include "support/native_tun_in.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <future>
 #include <stdexcept>
+#include <vector>
 
 #include "support/netns.hpp"
 
@@ -27,6 +34,26 @@ TunPair open_tun_pair(const std::string& ns_b, TunOptions options, const std::st
   options.name = name_b;
   pair.b = open_tun_in(ns_b, options, subnet + ".2/24");
   return pair;
+}
+
+int udp_socket_through(const NativeTun& tun, unsigned net) {
+  const std::string name(tun.name()), prefix = "10." + std::to_string(net) + ".0.";
+  must("sysctl -qw net.ipv6.conf." + name + ".disable_ipv6=1 && ip addr add " + prefix + "1/24 dev " + name +
+       " && ip link set " + name + " up");
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in peer{.sin_family = AF_INET, .sin_port = htons(9)};
+  if (s >= 0 && (::inet_pton(AF_INET, (prefix + "2").c_str(), &peer.sin_addr) != 1 ||
+                 ::connect(s, reinterpret_cast<sockaddr*>(&peer), sizeof peer) != 0)) {
+    ::close(s);
+    return -1;
+  }
+  return s;
+}
+
+bool send_udp(int s, std::size_t size, int gso_size) {
+  std::vector<char> data(size, 'x');
+  return ::setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso_size, sizeof gso_size) == 0 &&
+         ::send(s, data.data(), size, 0) == static_cast<ssize_t>(size);
 }
 
 }  // namespace tuntap::test

@@ -1,6 +1,7 @@
 // System-test support: a native TUN opened inside a named namespace, addressed and up.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -8,6 +9,14 @@
 #include "tuntap/native_tun.hpp"
 
 namespace tuntap::test {
+
+// Addresses `tun` as 10.NET.0.1/24 and brings it up, with IPv6 off (the kernel would otherwise send
+// solicitations of its own and blur the order of reads); returns a UDP socket that sends through it
+// to 10.NET.0.2:9, or -1.
+int udp_socket_through(const NativeTun& tun, unsigned net);
+
+// Sends `size` bytes as one datagram, or (gso_size > 0) as one super-packet of gso_size datagrams.
+bool send_udp(int s, std::size_t size, int gso_size = 0);
 
 // Opens a TUN inside namespace ns ("" = the calling thread's), gives it `prefix` and brings it up.
 // The device stays in that namespace; the calling thread stays in its own.

@@ -27,7 +27,9 @@
 using namespace tuntap;
 using namespace std::chrono_literals;
 using test::must;
+using test::send_udp;
 using test::sh;
+using test::udp_socket_through;
 
 namespace {
 
@@ -318,34 +320,6 @@ TEST_F(NativeTunTest, StopDuringTrafficEndsBothDirectionsPromptly) {
   auto r = transfer.get();
   EXPECT_FALSE(r.intact()) << "the transfer cannot finish once the tunnel is down";
 }
-
-namespace {
-
-// Addresses `tun` as 10.NET.0.1/24 and brings it up, with IPv6 off (the kernel would otherwise send
-// solicitations of its own and blur the order of reads); returns a UDP socket that sends through it
-// to 10.NET.0.2:9, or -1.
-int udp_socket_through(const NativeTun& tun, unsigned net) {
-  const std::string name(tun.name()), prefix = "10." + std::to_string(net) + ".0.";
-  must("sysctl -qw net.ipv6.conf." + name + ".disable_ipv6=1 && ip addr add " + prefix + "1/24 dev " + name +
-       " && ip link set " + name + " up");
-  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in peer{.sin_family = AF_INET, .sin_port = htons(9)};
-  if (s >= 0 && (::inet_pton(AF_INET, (prefix + "2").c_str(), &peer.sin_addr) != 1 ||
-                 ::connect(s, reinterpret_cast<sockaddr*>(&peer), sizeof peer) != 0)) {
-    ::close(s);
-    return -1;
-  }
-  return s;
-}
-
-// Sends `size` bytes as one datagram, or (gso_size > 0) as one super-packet of gso_size datagrams.
-bool send_udp(int s, std::size_t size, int gso_size = 0) {
-  std::vector<char> data(size, 'x');
-  return ::setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso_size, sizeof gso_size) == 0 &&
-         ::send(s, data.data(), size, 0) == static_cast<ssize_t>(size);
-}
-
-}  // namespace
 
 TEST_F(NativeTunTest, SuperPacketKeptForTheNextReadIsNotReturnedAfterClose) {
   auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = "kp0"}));
