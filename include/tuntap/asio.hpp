@@ -140,6 +140,31 @@ class AsyncTun {
     return self.get_cancellation_state().cancelled() != asio_net::cancellation_type::none;
   }
 
+  using Descriptor = asio_net::posix::basic_stream_descriptor<Executor>;
+
+  // The steps every operation takes before it tries the Tun: the first is posted (a completion
+  // never runs inside the initiating call); a wait that failed, or a cancellation, completes the
+  // operation with the `done` packets it moved. True when the operation should try now.
+  template <typename Self>
+  static bool ready_to_try(Self& self, Step& step, Descriptor& wait, asio_error_code ec, bool rearmed,
+                           std::size_t done) {
+    if (step == Step::start) {
+      self.reset_cancellation_state(asio_net::enable_total_cancellation());
+      step = Step::run;
+      asio_net::post(wait.get_executor(), std::move(self));
+      return false;
+    }
+    if (step == Step::waited && ec && !(ec == asio_net::error::operation_aborted && rearmed && !cancelled(self))) {
+      self.complete(cancelled(self) ? asio_error_code(asio_net::error::operation_aborted) : ec, done);
+      return false;
+    }
+    if (cancelled(self)) {
+      self.complete(asio_error_code(asio_net::error::operation_aborted), done);
+      return false;
+    }
+    return true;
+  }
+
   struct ReadOp {
     AsyncTun* owner;
     Buffers bufs;
@@ -150,21 +175,7 @@ class AsyncTun {
 
     template <typename Self>
     void operator()(Self& self, asio_error_code ec = {}) {
-      if (step == Step::start) {
-        // Completions never run inside the initiating call: the first step is posted.
-        self.reset_cancellation_state(asio_net::enable_total_cancellation());
-        step = Step::run;
-        asio_net::post(owner->read_wait_.get_executor(), std::move(self));
-        return;
-      }
-      if (step == Step::waited && ec && !(ec == asio_net::error::operation_aborted && *rearm && !cancelled(self))) {
-        self.complete(cancelled(self) ? asio_error_code(asio_net::error::operation_aborted) : ec, std::size_t{0});
-        return;
-      }
-      if (cancelled(self)) {
-        self.complete(asio_error_code(asio_net::error::operation_aborted), std::size_t{0});
-        return;
-      }
+      if (!ready_to_try(self, step, owner->read_wait_, ec, *rearm, 0)) return;
       IoResult r = owner->tun_->read(bufs, sizes, offset);
       if (r.count != 0 || (r.error && r.error != errc::not_ready)) {
         self.complete(to_asio(r.error), r.count);
@@ -186,20 +197,7 @@ class AsyncTun {
 
     template <typename Self>
     void operator()(Self& self, asio_error_code ec = {}) {
-      if (step == Step::start) {
-        self.reset_cancellation_state(asio_net::enable_total_cancellation());
-        step = Step::run;
-        asio_net::post(owner->write_wait_.get_executor(), std::move(self));
-        return;
-      }
-      if (step == Step::waited && ec && !(ec == asio_net::error::operation_aborted && *rearm && !cancelled(self))) {
-        self.complete(cancelled(self) ? asio_error_code(asio_net::error::operation_aborted) : ec, done);
-        return;
-      }
-      if (cancelled(self)) {
-        self.complete(asio_error_code(asio_net::error::operation_aborted), done);
-        return;
-      }
+      if (!ready_to_try(self, step, owner->write_wait_, ec, *rearm, done)) return;
       while (done < bufs.size()) {
         IoResult r = owner->tun_->write(bufs.subspan(done), offset);
         done += r.count;
@@ -217,8 +215,6 @@ class AsyncTun {
       self.complete(asio_error_code(), done);
     }
   };
-
-  using Descriptor = asio_net::posix::basic_stream_descriptor<Executor>;
 
   std::shared_ptr<Tun> tun_;
   Descriptor read_wait_;
