@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <vector>
 
@@ -44,16 +45,18 @@ struct BridgeOptions {
 
 struct Side {
   NsName where;
+  std::optional<NetnsIdentity> ns;  // as entered when the device was made there
   std::vector<std::shared_ptr<NativeTun>> queues;
 };
 
 Side open_side(const std::string& spec, const TunOptions& base, const BridgeOptions& o,
                const std::vector<std::string>& addrs) {
-  Side side{split_ns_name(spec), {}};
+  Side side{split_ns_name(spec), {}, {}};
   if (side.where.netns.empty()) side.where.netns = o.netns;
   if (side.where.name.empty())
     throw Error(errc::invalid_argument, "bridge end '" + spec + "'", "expected [NETNS/]NAME");
   NetnsSwitch in_ns(side.where.netns);  // the device is created inside, and stays there
+  side.ns = in_ns.entered();
   TunOptions opt = base;
   opt.name = side.where.name;
   side.queues.push_back(NativeTun::open(opt));
@@ -195,7 +198,7 @@ int run_bridge(const BridgeOptions& o) {
   std::vector<NetnsIdentity> namespaces;
   for (Side* side : {&a, &b}) {
     mtu_rises.watch(side->queues.front(), side->where.netns);
-    if (!side->where.netns.empty()) namespaces.emplace_back(side->where.netns);
+    if (side->ns) namespaces.push_back(*side->ns);
   }
   bool gone = false;
   pollfd stop{stop_fd(), POLLIN, 0};

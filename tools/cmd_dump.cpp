@@ -69,8 +69,7 @@ int run_dump(const DumpOptions& o) {
   live.add(dev.name(), [&] { return Totals{printed, bytes, 0, errors}; });
   pollfd fds[2] = {{dev.fd(), POLLIN, 0}, {stop_fd(), POLLIN, 0}};
   // Our device would keep a removed namespace alive, unreachable by name: watch for that too.
-  std::optional<NetnsIdentity> ns;
-  if (!o.netns.empty()) ns.emplace(o.netns);
+  const std::optional<NetnsIdentity>& ns = in_ns.entered();
   while (!stop_requested() && (o.count == 0 || printed < o.count)) {
     auto r = dev.read_packet(buf);
     if (r.error == errc::not_ready) {

@@ -115,8 +115,7 @@ int run_tunnel(const TunnelOptions& o) {
   });
   MtuRiseFlush mtu_rises;
   mtu_rises.watch(tun, "");  // the namespace this thread is in
-  std::optional<NetnsIdentity> ns;
-  if (!o.netns.empty()) ns.emplace(o.netns);
+  const std::optional<NetnsIdentity>& ns = in_ns.entered();
   // Sends that fail (the route or interface to the peer is gone) are counted and the tunnel keeps
   // trying: it works again when the path comes back. Say so once each way.
   std::uint64_t send_errors = 0, sent = 0;

@@ -23,6 +23,8 @@ NetnsSwitch::NetnsSwitch(const std::string& name) {
     ::close(home_);
     throw Error(errno_code(err), "network namespace '" + name + "'", "create it first: ip netns add " + name);
   }
+  struct stat st {};
+  if (::fstat(target, &st) == 0) entered_.emplace(name, st.st_dev, st.st_ino);
   int rc = ::setns(target, CLONE_NEWNET);
   int err = errno;
   ::close(target);
@@ -41,14 +43,6 @@ NetnsSwitch::~NetnsSwitch() {
 namespace {
 bool stat_netns(const std::string& name, struct stat& st) { return ::stat(("/run/netns/" + name).c_str(), &st) == 0; }
 }  // namespace
-
-NetnsIdentity::NetnsIdentity(std::string name) : name_(std::move(name)) {
-  struct stat st {};
-  if (!stat_netns(name_, st))
-    throw Error(errno_code(errno), "network namespace '" + name_ + "'", "create it first: ip netns add " + name_);
-  device_ = st.st_dev;
-  inode_ = st.st_ino;
-}
 
 bool NetnsIdentity::removed() const noexcept {
   struct stat st {};

@@ -2,9 +2,26 @@
 // Descriptors opened inside (a TUN, a socket) stay bound to that namespace after the switch back.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace tuntap::cli {
+
+// A named namespace as it was when entered, to tell later whether it is still there: `ip netns del`
+// removes the name, but a namespace lives on while anything (our devices) holds it.
+class NetnsIdentity {
+ public:
+  NetnsIdentity(std::string name, unsigned long long device, unsigned long long inode)
+      : name_(std::move(name)), device_(device), inode_(inode) {}
+  const std::string& name() const noexcept { return name_; }
+  // True once the name is gone or names another namespace.
+  bool removed() const noexcept;
+
+ private:
+  std::string name_;
+  unsigned long long device_ = 0, inode_ = 0;
+};
 
 class NetnsSwitch {
  public:
@@ -14,24 +31,13 @@ class NetnsSwitch {
   ~NetnsSwitch();
   NetnsSwitch(const NetnsSwitch&) = delete;
   NetnsSwitch& operator=(const NetnsSwitch&) = delete;
+  // The namespace entered, taken from the descriptor that entered it (so a removal at any time
+  // after entry is seen); empty when the switch stayed where it was.
+  const std::optional<NetnsIdentity>& entered() const noexcept { return entered_; }
 
  private:
   int home_ = -1;
-};
-
-// A named namespace as it was when this was made, to tell later whether it is still there: `ip
-// netns del` removes the name, but a namespace lives on while anything (our devices) holds it.
-class NetnsIdentity {
- public:
-  // Throws tuntap::Error if there is no namespace of that name.
-  explicit NetnsIdentity(std::string name);
-  const std::string& name() const noexcept { return name_; }
-  // True once the name is gone or names another namespace.
-  bool removed() const noexcept;
-
- private:
-  std::string name_;
-  unsigned long long device_ = 0, inode_ = 0;
+  std::optional<NetnsIdentity> entered_;
 };
 
 // Splits "[NETNS/]NAME" into its parts.
