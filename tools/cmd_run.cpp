@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -36,13 +35,31 @@ struct RunOptions {
   std::vector<std::string> command;
 };
 
-std::atomic<pid_t> child_pid{0};
-sigset_t saved_mask;  // the mask before run() blocked the signals it passes on
+sigset_t saved_mask;  // the mask before run() blocked the signals it waits for
 
-// Ctrl-C reaches the program from the terminal itself; a SIGTERM or SIGHUP sent to this command
-// is passed on, so stopping `tuntap run` stops the program.
-void forward(int sig) {
-  if (pid_t pid = child_pid.load(); pid > 0) ::kill(pid, sig);
+// Waits for the program to end, passing on every SIGTERM and SIGHUP sent to this command so that
+// stopping `tuntap run` stops the program (Ctrl-C reaches the program from the terminal itself).
+// The signals stay blocked and are taken with sigwaitinfo: no handler has to interrupt a waitpid.
+int wait_passing_signals_on(pid_t pid, const sigset_t& waited_for) {
+  for (;;) {
+    siginfo_t info{};
+    const int sig = ::sigwaitinfo(&waited_for, &info);
+    if (sig < 0) {
+      if (errno == EINTR) continue;
+      throw Error(errno_code(errno), "sigwaitinfo");
+    }
+    if (sig != SIGCHLD) {
+      ::kill(pid, sig);
+      continue;
+    }
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done < 0) throw Error(errno_code(errno), "waitpid");
+    if (done == 0) continue;  // stopped or continued, not ended
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 1;
+  }
 }
 
 // In the child, between fork and exec: the descriptor becomes inheritable (and blocking, as a freshly
@@ -70,13 +87,15 @@ void forward(int sig) {
 }
 
 int run(const RunOptions& o) {
-  // SIGTERM and SIGHUP wait until there is a program to pass them to: blocked from here, handled
-  // once it is started (a signal meanwhile stays pending, not lost).
-  sigset_t passed_on;
-  ::sigemptyset(&passed_on);
-  ::sigaddset(&passed_on, SIGTERM);
-  ::sigaddset(&passed_on, SIGHUP);
-  ::sigprocmask(SIG_BLOCK, &passed_on, &saved_mask);
+  // SIGTERM and SIGHUP wait until there is a program to pass them to: blocked from here and taken
+  // once it is started (a signal meanwhile stays pending, not lost); SIGCHLD says it ended.
+  sigset_t waited_for;
+  ::sigemptyset(&waited_for);
+  ::sigaddset(&waited_for, SIGTERM);
+  ::sigaddset(&waited_for, SIGHUP);
+  ::sigaddset(&waited_for, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &waited_for, &saved_mask);
+  ::signal(SIGCHLD, SIG_DFL);  // inherited SIG_IGN would reap the program before we could
   NetnsSwitch in_ns(o.netns);  // the device and the program both live there
   // Values no device could take are refused before one exists; apply() checks the rest against the
   // device (a TAP's lower MTU bound...), and a device refused there goes with this process.
@@ -103,24 +122,10 @@ int run(const RunOptions& o) {
   const pid_t pid = ::fork();
   if (pid < 0) throw Error(errno_code(errno), "fork");
   if (pid == 0) start_program(dev.fd(), dev.name(), who.get(), argv);
-  child_pid = pid;
-  struct sigaction sa {};
-  sa.sa_handler = forward;
-  ::sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  ::sigaction(SIGTERM, &sa, nullptr);
-  ::sigaction(SIGHUP, &sa, nullptr);
-  ::sigprocmask(SIG_SETMASK, &saved_mask, nullptr);
   dev.close();  // the program holds the device now: it goes when the program does
   // SIGINT: the terminal sends it to the program as well; this command waits for the program.
   ::signal(SIGINT, SIG_IGN);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw Error(errno_code(errno), "waitpid");
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
+  return wait_passing_signals_on(pid, waited_for);
 }
 
 Runner install(CLI::App& app) {
