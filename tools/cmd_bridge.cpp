@@ -40,6 +40,7 @@ struct BridgeOptions {
   std::vector<std::string> addr_a, addr_b;
   std::uint32_t mtu = 0;
   std::string cpus = "auto";
+  std::string threads = "auto";
   CaptureFlags capture;
 };
 
@@ -97,10 +98,10 @@ std::string placement_note(const std::vector<std::vector<unsigned>>& placement) 
   return ", pinned: " + per_queue;
 }
 
-// One queue pair's forwarding. Passthrough between the devices themselves runs both directions on
-// one thread (NativeBridge): they share a CPU anyway, and one thread saves the hand-overs between
-// two. Otherwise (split and off modes, whose threads do work of their own and gain from two CPUs,
-// or a capture wrapped around an end) a thread per direction (Point2Point).
+// One queue pair's forwarding: both directions on one thread (NativeBridge; passthrough's default:
+// they share a CPU anyway, and one thread saves the hand-overs between two), or a thread per
+// direction (Point2Point; the default of split and off, whose threads do work of their own and
+// may gain from two CPUs, and what a capture wrapped around an end needs).
 class QueueLink {
  public:
   QueueLink(std::shared_ptr<NativeTun> a, std::shared_ptr<NativeTun> b, ForwarderConfig config)
@@ -125,9 +126,13 @@ class QueueLink {
 int run_bridge(const BridgeOptions& o) {
   install_stop_handlers();
   // Checked before any device exists, so a bad --cpus leaves nothing behind.
-  const auto placement = place_queue_pairs(CpuChoice::parse(o.cpus), o.offload == "passthrough", o.queues,
-                                           allowed_cpus());
   const OffloadMode mode = offload_mode_from(o.offload).value_or(OffloadMode::split);
+  const bool one_thread = o.threads == "1" || (o.threads == "auto" && mode == OffloadMode::passthrough);
+  if (one_thread && o.capture.enabled())
+    throw Error(errc::invalid_argument, "--threads 1",
+                "a capture (--write) runs a thread per direction: use 2 or auto");
+  const auto placement = place_queue_pairs(CpuChoice::parse(o.cpus), mode == OffloadMode::passthrough, o.queues,
+                                           allowed_cpus());
   TunOptions base{.mode = o.tap ? Mode::tap : Mode::tun, .offload = mode, .multi_queue = o.queues > 1};
   Side a = open_side(o.a, base, o, o.addr_a);
   Side b = open_side(o.b, base, o, o.addr_b);
@@ -143,7 +148,7 @@ int run_bridge(const BridgeOptions& o) {
           std::make_unique<SharedTun>(a.queues[i]), writer,
           tuntap::CaptureOptions{.offload = mode, .keep_gso = o.capture.keep_gso, .mode = base.mode}));
       links.push_back(std::make_unique<QueueLink>(std::shared_ptr<Tun>(captures.back()), b.queues[i], config));
-    } else if (mode == OffloadMode::passthrough) {
+    } else if (one_thread) {
       links.push_back(std::make_unique<QueueLink>(a.queues[i], b.queues[i], config));
     } else {
       links.push_back(std::make_unique<QueueLink>(std::shared_ptr<Tun>(a.queues[i]), b.queues[i], config));
@@ -254,6 +259,11 @@ Runner install(CLI::App& app) {
                  "where the forwarding threads run: CPU numbers (e.g. 0 or 0,1), any (wherever the\n"
                  "scheduler puts them), or auto: in passthrough, where one thread carries both\n"
                  "directions of a queue, queue i on the i-th CPU allowed; elsewhere any")
+      ->capture_default_str();
+  app.add_option("--threads", o->threads,
+                 "forwarding threads per queue: 1 (both directions on one thread, which sleeps only when\n"
+                 "both devices are empty), 2 (a thread per direction), or auto: 1 in passthrough, else 2")
+      ->check(CLI::IsMember({"auto", "1", "2"}))
       ->capture_default_str();
   app.add_flag("--quiet,-q", o->quiet, "no rate lines");
   app.add_flag("-j,--json", o->json, "rate lines and summary as JSON on stdout, one object a line");

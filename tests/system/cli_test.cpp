@@ -8,6 +8,7 @@
 #include <future>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "support/cpus.hpp"
 #include "support/netns.hpp"
@@ -214,6 +215,35 @@ TEST_F(CliTest, BridgeJsonPrintsOnlyJsonLines) {
   }
   EXPECT_EQ(lines.back().rfind(R"({"summary":true,)", 0), 0u) << lines.back();
   EXPECT_NE(lines.front().find(R"("t":)"), std::string::npos) << lines.front();
+}
+
+// --threads chooses one thread for both directions of a queue or one per direction, in any mode;
+// counted among the threads --cpus pins (the main and monitor threads are not pinned).
+TEST_F(CliTest, BridgeThreadsChoosesOneOrTwoForwardingThreadsInEveryMode) {
+  const auto allowed = tuntap::test::allowed_cpus();
+  ASSERT_GE(allowed.last, 0);
+  const std::string cpu = std::to_string(allowed.last);
+  for (auto [offload, threads] : {std::pair{"split", 1}, {"passthrough", 2}, {"off", 1}}) {
+    SCOPED_TRACE(std::string(offload) + " --threads " + std::to_string(threads));
+    tuntap::test::NamedNetns h1("cli-t1"), h2("cli-t2");
+    tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/th1 " + h2.name() +
+                                 "/th2 --addr-a 10.3.9.1/24 --addr-b 10.3.9.2/24 -q --offload " + offload +
+                                 " --threads " + std::to_string(threads) + " --cpus " + cpu);
+    ASSERT_TRUE(wait_for_link("th2", "ip -n " + h2.name(), true));
+    auto ping = sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.3.9.2"));
+    EXPECT_EQ(ping.status, 0) << ping.output;
+    auto lists = bridge_thread_cpus(h1.name() + "/th1");
+    auto pinned = std::count(lists.begin(), lists.end(), cpu);
+    if (allowed.count > 1) EXPECT_EQ(pinned, threads);
+    else EXPECT_GE(pinned, threads);
+    bridge.signal(SIGTERM);
+    EXPECT_EQ(bridge.wait(5000).status, 0);
+  }
+  tuntap::test::NamedNetns h3("cli-t3"), h4("cli-t4");
+  auto r = sh(cli + " bridge " + h3.name() + "/th3 " + h4.name() + "/th4 -q --threads 1 --write /dev/null");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("a capture (--write) runs a thread per direction"), std::string::npos) << r.output;
+  EXPECT_NE(sh("ip -n " + h3.name() + " link show th3").status, 0) << "refused before any device exists";
 }
 
 TEST_F(CliTest, BridgeCpusPinsTheForwardingThreadsAndRefusesAMissingCpu) {

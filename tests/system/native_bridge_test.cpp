@@ -77,6 +77,20 @@ TEST_F(NativeBridgeTest, PassthroughCarriesATcpTransferIntactWithSuperPacketsOne
               static_cast<unsigned long long>(there.packets), static_cast<unsigned long long>(back.packets));
 }
 
+// Split on one thread (bridge --threads 1): super-packets split on read, coalesced again on write.
+TEST_F(NativeBridgeTest, SplitModeCarriesATcpTransferIntactOnOneThread) {
+  join({.offload = OffloadMode::split});
+  auto r = cli::tcp_transfer("", host_b.name(), "10.98.0.2", 5102, 100 << 20);
+  ASSERT_TRUE(r.intact()) << r.error << " sent " << r.bytes_sent << " received " << r.bytes_received;
+  auto there = settled(true, &ForwarderStats::bytes, std::uint64_t{100} << 20), back = bridge->b_to_a();
+  EXPECT_GT(a->stats().super_packets, 0u) << "the sender handed over super-packets";
+  EXPECT_LE(there.bytes / there.packets, 1500u) << "split to the MTU on the way";
+  EXPECT_GT(b->stats().coalesced_writes, 0u) << "and merged again into B";
+  EXPECT_GT(back.packets, 0u) << "acknowledgements";
+  EXPECT_EQ(there.drops + back.drops, 0u);
+  EXPECT_EQ(there.errors + back.errors, 0u);
+}
+
 TEST_F(NativeBridgeTest, SplitModeCarriesAUdpFlowWithUnevenSizesCompleteAndInOrder) {
   join({});
   test::expect_whole_udp_flow(cli::udp_flow("", host_b.name(), "10.98.0.2", 6101, 3000, 1400), 3000);
