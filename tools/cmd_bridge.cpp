@@ -5,6 +5,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -41,6 +42,7 @@ struct BridgeOptions {
   std::uint32_t mtu = 0;
   std::string cpus = "auto";
   std::string threads = "auto";
+  unsigned busy_poll_us = 0;
   CaptureFlags capture;
 };
 
@@ -127,10 +129,13 @@ int run_bridge(const BridgeOptions& o) {
   install_stop_handlers();
   // Checked before any device exists, so a bad --cpus leaves nothing behind.
   const OffloadMode mode = offload_mode_from(o.offload).value_or(OffloadMode::split);
-  const bool one_thread = o.threads == "1" || (o.threads == "auto" && mode == OffloadMode::passthrough);
-  if (one_thread && o.capture.enabled())
+  if (o.threads == "1" && o.capture.enabled())
     throw Error(errc::invalid_argument, "--threads 1",
                 "a capture (--write) runs a thread per direction: use 2 or auto");
+  const bool one_thread = o.threads == "1" ||
+                          (o.threads == "auto" && mode == OffloadMode::passthrough && !o.capture.enabled());
+  if (o.busy_poll_us != 0 && !one_thread)
+    throw Error(errc::invalid_argument, "--busy-poll", "polls on one thread for both directions: add --threads 1");
   const auto placement = place_queue_pairs(CpuChoice::parse(o.cpus), mode == OffloadMode::passthrough, o.queues,
                                            allowed_cpus());
   TunOptions base{.mode = o.tap ? Mode::tap : Mode::tun, .offload = mode, .multi_queue = o.queues > 1};
@@ -142,7 +147,7 @@ int run_bridge(const BridgeOptions& o) {
   if (o.capture.enabled()) writer = o.capture.open(o.tap ? PcapLinkType::ethernet : PcapLinkType::raw_ip);
   std::vector<std::unique_ptr<QueueLink>> links;
   for (std::size_t i = 0; i < o.queues; ++i) {
-    ForwarderConfig config{.cpus = placement[i]};
+    ForwarderConfig config{.cpus = placement[i], .busy_poll = std::chrono::microseconds(o.busy_poll_us)};
     if (writer) {
       captures.push_back(std::make_shared<CaptureTun>(
           std::make_unique<SharedTun>(a.queues[i]), writer,
@@ -265,6 +270,11 @@ Runner install(CLI::App& app) {
                  "both devices are empty), 2 (a thread per direction), or auto: 1 in passthrough, else 2")
       ->check(CLI::IsMember({"auto", "1", "2"}))
       ->capture_default_str();
+  app.add_option("--busy-poll", o->busy_poll_us,
+                 "microseconds to keep trying both devices after the last packet before sleeping\n"
+                 "(one thread per queue only): lower latency for a CPU kept busy meanwhile")
+      ->check(CLI::Range(0u, 1000000u))
+      ->type_name("USEC");
   app.add_flag("--quiet,-q", o->quiet, "no rate lines");
   app.add_flag("-j,--json", o->json, "rate lines and summary as JSON on stdout, one object a line");
   app.add_option("--interval", o->interval, "seconds between rate lines (default: 1 on a terminal, 10 otherwise)")

@@ -1,6 +1,7 @@
 // Moves packets from one Tun to another on its own thread; either end can be swapped while it runs.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,6 +21,12 @@ struct TUNTAP_API ForwarderConfig {
   /// small, busy machine costs throughput (docs/benchmarks.md). The constructor throws
   /// tuntap::Error (invalid_argument) if none of them can be used.
   std::vector<unsigned> cpus;
+  /// NativeBridge only (its thread never sleeps inside one device): after the last packet moved,
+  /// keep trying both devices for this long before sleeping. A packet that comes meanwhile is
+  /// taken without the wake-up of a sleeping thread, which is most of a forwarder's added latency;
+  /// the price is a CPU kept busy for that long after every packet (0: sleep at once). A
+  /// Forwarder sleeps in its source's read and does not use it.
+  std::chrono::microseconds busy_poll{0};
 };
 
 /// Counters of a Forwarder.

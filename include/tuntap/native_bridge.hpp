@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -28,8 +29,9 @@ class TUNTAP_API NativeBridge {
  public:
   /// Puts both devices in non-blocking mode (the thread must never sleep in one of them while the
   /// other has packets) and starts the thread, placed by config.cpus; config.batch_size as for a
-  /// Forwarder. Throws tuntap::Error: invalid_argument for a null end or the same object at both
-  /// ends; as a Forwarder does if the thread cannot start or be placed.
+  /// Forwarder; config.busy_poll: how long the thread keeps trying after the last packet. Throws tuntap::Error:
+  /// invalid_argument for a null end or the same object at both ends; as a Forwarder does if the thread cannot start or
+  /// be placed.
   NativeBridge(std::shared_ptr<NativeTun> a, std::shared_ptr<NativeTun> b, ForwarderConfig config = {});
   ~NativeBridge();
   NativeBridge(const NativeBridge&) = delete;
@@ -60,6 +62,7 @@ class TUNTAP_API NativeBridge {
 
   std::shared_ptr<NativeTun> a_, b_;
   std::unique_ptr<Direction> a_to_b_, b_to_a_;
+  std::chrono::microseconds busy_poll_{0};
   std::atomic<bool> ended_{false};
   std::mutex join_mutex_;
   std::thread thread_;

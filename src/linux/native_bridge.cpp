@@ -95,9 +95,10 @@ Step NativeBridge::Direction::step() noexcept {
 }
 
 NativeBridge::NativeBridge(std::shared_ptr<NativeTun> a, std::shared_ptr<NativeTun> b, ForwarderConfig config)
-    : a_(std::move(a)), b_(std::move(b)) {
+    : a_(std::move(a)), b_(std::move(b)), busy_poll_(config.busy_poll) {
   if (!a_ || !b_ || a_ == b_)
     throw Error(errc::invalid_argument, "NativeBridge", "two distinct NativeTun ends are needed");
+  if (busy_poll_.count() < 0) throw Error(errc::invalid_argument, "NativeBridge", "busy_poll must not be negative");
   auto direction = [&config](NativeTun& from, NativeTun& to) {
     auto d = std::make_unique<Direction>();
     d->from = &from;
@@ -125,16 +126,24 @@ NativeBridge::NativeBridge(std::shared_ptr<NativeTun> a, std::shared_ptr<NativeT
 NativeBridge::~NativeBridge() { stop(); }
 
 void NativeBridge::run() noexcept {
+  using clock = std::chrono::steady_clock;
+  const bool busy = busy_poll_.count() > 0;
+  clock::time_point last_moved{};
   for (;;) {
     // Both directions each round, so a flood one way never starves the other.
     Step there = a_to_b_->step();
     Step back = b_to_a_->step();
     if (there == Step::gone || back == Step::gone) break;
-    if (there == Step::moved || back == Step::moved) continue;
+    if (there == Step::moved || back == Step::moved) {
+      if (busy) last_moved = clock::now();
+      continue;
+    }
     if (there == Step::failed || back == Step::failed) {
       std::this_thread::sleep_for(kFailurePause);
       continue;
     }
+    // A close meanwhile ends the polling as it ends a wait: the next read says closed.
+    if (busy && clock::now() - last_moved < busy_poll_) continue;
     if (detail::DeviceAccess::wait_readable(a_->device(), b_->device())) break;  // closed
   }
   ended_.store(true);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <future>
 #include <numeric>
 #include <string>
@@ -89,6 +90,39 @@ TEST_F(NativeBridgeTest, SplitModeCarriesATcpTransferIntactOnOneThread) {
   EXPECT_GT(back.packets, 0u) << "acknowledgements";
   EXPECT_EQ(there.drops + back.drops, 0u);
   EXPECT_EQ(there.errors + back.errors, 0u);
+}
+
+namespace {
+// CPU time this process used during `window` while the calling thread sleeps.
+std::chrono::milliseconds cpu_used_while_sleeping(std::chrono::milliseconds window) {
+  auto cpu = [] {
+    timespec t{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+  };
+  auto before = cpu();
+  std::this_thread::sleep_for(window);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(cpu() - before);
+}
+}  // namespace
+
+// busy_poll: after a packet the thread keeps trying for that long (a CPU busy meanwhile); without it
+// the thread sleeps at once. Either way every packet crosses, and stop() ends a polling thread.
+TEST_F(NativeBridgeTest, BusyPollKeepsTheThreadTryingForThatLongAfterAPacket) {
+  join({.offload = OffloadMode::split}, {.busy_poll = 10s});
+  auto ping = sh("ping -c 3 -i 0.2 -W 2 10.98.0.2");
+  EXPECT_NE(ping.output.find("3 received"), std::string::npos) << ping.output;
+  EXPECT_GE(cpu_used_while_sleeping(400ms), 40ms) << "the thread polls (a tenth of a CPU at least, under any load)";
+  auto start = std::chrono::steady_clock::now();
+  bridge->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "stop ends the polling";
+  EXPECT_TRUE(bridge->stopped());
+
+  join({.offload = OffloadMode::split});
+  ping = sh("ping -c 3 -i 0.2 -W 2 10.98.0.2");
+  EXPECT_NE(ping.output.find("3 received"), std::string::npos) << ping.output;
+  EXPECT_LT(cpu_used_while_sleeping(400ms), 40ms) << "without busy_poll the thread sleeps";
+  EXPECT_THROW(NativeBridge(a, b, {.busy_poll = std::chrono::microseconds(-1)}), Error);
 }
 
 TEST_F(NativeBridgeTest, SplitModeCarriesAUdpFlowWithUnevenSizesCompleteAndInOrder) {
