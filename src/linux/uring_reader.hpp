@@ -62,7 +62,7 @@ class UringReader {
   Done done_[slots] = {};           // completed reads, oldest at head_
   std::size_t head_ = 0, count_ = 0;
   std::atomic<std::size_t> ready_count_{0};  // count_, for holding() from other threads
-  bool armed_[slots] = {};  // a read is in the kernel for this buffer
+  bool armed_[slots] = {};                   // a read is in the kernel for this buffer
   std::size_t in_flight_ = 0;
   bool wake_poll_ = false, woken_ = false;
 };

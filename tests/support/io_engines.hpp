@@ -14,7 +14,9 @@ namespace tuntap::test {
 
 inline auto io_engines() { return ::testing::Values(IoEngine::threads, IoEngine::uring); }
 
-inline std::string io_name(const ::testing::TestParamInfo<IoEngine>& info) { return std::string(to_string(info.param)); }
+inline std::string io_name(const ::testing::TestParamInfo<IoEngine>& info) {
+  return std::string(to_string(info.param));
+}
 
 using ModeAndIo = std::tuple<OffloadMode, IoEngine>;
 
@@ -34,10 +36,10 @@ inline std::string engine_missing(const NativeTun& tun, IoEngine asked) {
 }  // namespace tuntap::test
 
 // In a test body: fail (CI) or skip (elsewhere) unless `tun` runs on `asked`.
-#define TUNTAP_REQUIRE_ENGINE(tun, asked)                                         \
-  do {                                                                            \
+#define TUNTAP_REQUIRE_ENGINE(tun, asked)                                                  \
+  do {                                                                                     \
     if (auto missing = ::tuntap::test::engine_missing((tun), (asked)); !missing.empty()) { \
-      if (::tuntap::test::in_ci()) FAIL() << missing;                             \
-      GTEST_SKIP() << missing;                                                    \
-    }                                                                             \
+      if (::tuntap::test::in_ci()) FAIL() << missing;                                      \
+      GTEST_SKIP() << missing;                                                             \
+    }                                                                                      \
   } while (false)

@@ -66,7 +66,8 @@ void carries_traffic(NativeTun& tun, unsigned net) {
   ::setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::array<std::byte, 256> out{};
   const std::string peer = "10." + std::to_string(net) + ".0.2", self = "10." + std::to_string(net) + ".0.1";
-  std::size_t n = build_udp(std::span(out).subspan(offset), {.src = IpAddress::parse(peer), .dst = IpAddress::parse(self)},
+  std::size_t n = build_udp(std::span(out).subspan(offset),
+                            {.src = IpAddress::parse(peer), .dst = IpAddress::parse(self)},
                             {.src_port = 9, .dst_port = 7200}, bytes_of("back through threads"));
   std::span<std::byte> packet(out.data(), offset + n);
   auto w = tun.write(std::span(&packet, 1), offset);
