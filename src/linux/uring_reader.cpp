@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "linux/closable_fd.hpp"
 #include "linux/device_access.hpp"
@@ -18,6 +19,7 @@ namespace {
 // User data of the completions that are not reads (a read's is its buffer's index).
 constexpr std::uint64_t wake_poll_tag = std::uint64_t{1} << 32;
 constexpr std::uint64_t cancel_tag = std::uint64_t{2} << 32;
+constexpr std::uint64_t device_poll_tag = std::uint64_t{3} << 32;
 constexpr std::size_t hdr_len = virtio_net_hdr_len;
 }  // namespace
 
@@ -62,6 +64,15 @@ std::size_t UringReader::fetch(Device& device, std::span<std::byte> into, bool w
       if ((ec = ring_.submit())) return 0;
       wake_poll_ = true;
     }
+    // A kernel that answers a read of a non-blocking descriptor with EAGAIN instead of arming it
+    // leaves no read waiting: then a one-shot poll of the device is the wait.
+    if (in_flight_ == 0 && !device_poll_) {
+      io_uring_sqe* sqe = ring_.next();
+      io_uring_prep_poll_add(sqe, fd->fd(), POLLIN);
+      io_uring_sqe_set_data64(sqe, device_poll_tag);
+      if ((ec = ring_.submit())) return 0;
+      device_poll_ = true;
+    }
     if (!take(true, ec)) return 0;
     if (woken_) {
       ec = errc::closed;
@@ -95,6 +106,8 @@ bool UringReader::take(bool wait, std::error_code& ec) noexcept {
   if (tag == wake_poll_tag) {
     wake_poll_ = false;
     woken_ = result != -ECANCELED;
+  } else if (tag == device_poll_tag) {
+    device_poll_ = false;
   } else if (tag < slots) {
     --in_flight_;
     // A read cancelled (its thread exited, or release()) or refused for now took nothing: its
@@ -116,7 +129,7 @@ void UringReader::take_all() noexcept {
 }
 
 void UringReader::release() noexcept {
-  if (in_flight_ == 0 && !wake_poll_) return;
+  if (in_flight_ == 0 && !wake_poll_ && !device_poll_) return;
   // By user data, one at a time (IORING_ASYNC_CANCEL_ANY would need 5.19).
   for (std::uint64_t i = 0; i < slots; ++i) {
     if (!armed_[i]) continue;
@@ -124,21 +137,23 @@ void UringReader::release() noexcept {
     io_uring_prep_cancel64(sqe, i, 0);
     io_uring_sqe_set_data64(sqe, cancel_tag);
   }
-  if (wake_poll_) {
+  for (auto [armed, tag] : {std::pair{wake_poll_, wake_poll_tag}, std::pair{device_poll_, device_poll_tag}}) {
+    if (!armed) continue;
     io_uring_sqe* sqe = ring_.next();
-    io_uring_prep_cancel64(sqe, wake_poll_tag, 0);
+    io_uring_prep_cancel64(sqe, tag, 0);
     io_uring_sqe_set_data64(sqe, cancel_tag);
   }
   if (ring_.submit()) return;
   // Cancelling a read that waits on the device completes it at once; a second is plenty, and a ring
   // that does not answer is torn down with the endpoint anyway.
   __kernel_timespec limit{.tv_sec = 1, .tv_nsec = 0};
-  while (in_flight_ > 0 || wake_poll_) {
+  while (in_flight_ > 0 || wake_poll_ || device_poll_) {
     io_uring_cqe* cqe = nullptr;
     if (io_uring_wait_cqe_timeout(ring_.get(), &cqe, &limit) != 0) return;
     const std::uint64_t tag = io_uring_cqe_get_data64(cqe);
     ring_.seen(cqe);
     if (tag == wake_poll_tag) wake_poll_ = false;
+    else if (tag == device_poll_tag) device_poll_ = false;
     else if (tag < slots) --in_flight_;
   }
   count_ = 0;

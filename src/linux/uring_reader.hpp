@@ -65,6 +65,7 @@ class UringReader {
   bool armed_[slots] = {};                   // a read is in the kernel for this buffer
   std::size_t in_flight_ = 0;
   bool wake_poll_ = false, woken_ = false;
+  bool device_poll_ = false;  // the wait where reads are not armed (see fetch)
 };
 
 }  // namespace tuntap::detail
