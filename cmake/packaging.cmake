@@ -36,8 +36,13 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libtuntap-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_DESCRIPTION "${PROJECT_DESCRIPTION} (development files)")
+# The static library links liburing when the io_uring engine was built.
+set(TUNTAP_DEB_URING_DEV "")
+if(TUNTAP_HAVE_URING)
+  set(TUNTAP_DEB_URING_DEV ", liburing-dev")
+endif()
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "libtuntap${TUNTAP_SOVERSION} (= ${TUNTAP_DEB_VERSION}), libmnl-dev, libpcap-dev")
+    "libtuntap${TUNTAP_SOVERSION} (= ${TUNTAP_DEB_VERSION}), libmnl-dev, libpcap-dev${TUNTAP_DEB_URING_DEV}")
 set(CPACK_DEBIAN_DEV_PACKAGE_SHLIBDEPS OFF)
 
 set(CPACK_DEBIAN_CLI_PACKAGE_NAME tuntap)

@@ -2,7 +2,7 @@
 # Installs the Debian packages the build, the tests and the demo need, only when one is missing.
 set -euo pipefail
 packages=(cmake g++ make pkg-config clang clang-format libclang-rt-14-dev libmnl-dev libcli11-dev libfmt-dev
-          libpcap-dev libasio-dev libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping iperf3
+          libpcap-dev libasio-dev liburing-dev libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping iperf3
           ethtool tcpdump tshark procps python3 dpkg-dev file man-db)
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,7 @@
 #include "capture_flags.hpp"
 #include "command.hpp"
 #include "cpu_placement.hpp"
+#include "io_flag.hpp"
 #include "live_stats.hpp"
 #include "mtu_rise_flush.hpp"
 #include "netns_option.hpp"
@@ -44,6 +45,7 @@ struct BridgeOptions {
   std::string threads = "auto";
   unsigned busy_poll_us = 0;
   CaptureFlags capture;
+  IoFlag io;
 };
 
 struct Side {
@@ -138,7 +140,10 @@ int run_bridge(const BridgeOptions& o) {
     throw Error(errc::invalid_argument, "--busy-poll", "polls on one thread for both directions: add --threads 1");
   const auto placement = place_queue_pairs(CpuChoice::parse(o.cpus), mode == OffloadMode::passthrough, o.queues,
                                            allowed_cpus());
-  TunOptions base{.mode = o.tap ? Mode::tap : Mode::tun, .offload = mode, .multi_queue = o.queues > 1};
+  TunOptions base{.mode = o.tap ? Mode::tap : Mode::tun,
+                  .offload = mode,
+                  .multi_queue = o.queues > 1,
+                  .io = o.io.engine()};
   Side a = open_side(o.a, base, o, o.addr_a);
   Side b = open_side(o.b, base, o, o.addr_b);
   // With --write, every packet A reads or is written goes to one pcap file (all queues share it).
@@ -173,15 +178,16 @@ int run_bridge(const BridgeOptions& o) {
   };
   std::string an(a.queues[0]->name()), bn(b.queues[0]->name());
   if (!o.quiet)
-    fmt::print(stderr, "tuntap bridge: {} <-> {} ({}{} queue{}, {}{}); Ctrl-C to stop\n", o.a, o.b,
+    fmt::print(stderr, "tuntap bridge: {} <-> {} ({}{} queue{}, {}, {}{}); Ctrl-C to stop\n", o.a, o.b,
                o.tap ? "TAP, " : "", o.queues, o.queues > 1 ? "s" : "", offload_note(o.offload, *a.queues[0]),
-               placement_note(placement));
+               IoFlag::note(*a.queues[0]), placement_note(placement));
   LiveStats stats(o.json ? stdout : stderr, o.json, o.interval);
   stats.add(an + "->" + bn, [&] { return sum(true); });
   stats.add(bn + "->" + an, [&] { return sum(false); });
   stats.set_note([&] { return offload_note(o.offload, *a.queues[0]); });
   stats.set_fields([&] {
     LiveStats::Fields f{{"offload", "\"" + o.offload + "\""}};
+    for (auto& field : IoFlag::json_fields(*a.queues[0])) f.push_back(field);
     if (o.offload == "split") {
       auto s = a.queues[0]->offload_state();
       auto flag = [](bool on) { return std::string(on ? "true" : "false"); };
@@ -251,6 +257,7 @@ Runner install(CLI::App& app) {
                  "off: no offloads")
       ->check(CLI::IsMember({"split", "passthrough", "off"}))
       ->capture_default_str();
+  o->io.add_to(app);
   app.add_flag("--tap", o->tap,
                "two TAP devices joined at layer 2 (Ethernet frames: ARP, neighbour discovery, VLANs\n"
                "cross as they are) instead of two TUN devices");

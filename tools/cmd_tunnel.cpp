@@ -15,6 +15,7 @@
 #include "command.hpp"
 #include "cpu_placement.hpp"
 #include "endpoint_spec.hpp"
+#include "io_flag.hpp"
 #include "live_stats.hpp"
 #include "mtu_rise_flush.hpp"
 #include "netns_option.hpp"
@@ -40,6 +41,7 @@ struct TunnelOptions {
   bool json = false;
   double interval = 0;
   std::string netns;
+  IoFlag io;  // the TUN side's engine (the UDP side is a socket's sendmmsg/recvmmsg either way)
 };
 
 // The path MTU the kernel knows towards the peer (the route's MTU), so the inner MTU can be set
@@ -85,16 +87,16 @@ int run_tunnel(const TunnelOptions& o) {
        .bind_port = local.port,
        .mtu = inner_mtu,
        .dont_fragment = true}));
-  auto tun = std::shared_ptr<NativeTun>(
-      NativeTun::open({.name = o.dev, .offload = offload_mode_from(o.offload).value_or(OffloadMode::split)}));
+  auto tun = std::shared_ptr<NativeTun>(NativeTun::open(
+      {.name = o.dev, .offload = offload_mode_from(o.offload).value_or(OffloadMode::split), .io = o.io.engine()}));
   const std::string name(tun->name());
   netlink::set_mtu(name, static_cast<std::uint32_t>(inner_mtu));
   for (auto& a : o.addrs) netlink::add_address(name, Prefix::parse(a));
   netlink::set_up(name, true);
   Point2Point p2p(tun, link, ForwarderConfig{.cpus = cpus});
   if (!o.quiet)
-    fmt::print(stderr, "tuntap tunnel: {} (MTU {}) <-> udp {} -> {} (offload {}); not encrypted; Ctrl-C to stop\n",
-               name, inner_mtu, link->local_endpoint().to_string(), peer.to_string(), o.offload);
+    fmt::print(stderr, "tuntap tunnel: {} (MTU {}) <-> udp {} -> {} (offload {}, {}); not encrypted; Ctrl-C to stop\n",
+               name, inner_mtu, link->local_endpoint().to_string(), peer.to_string(), o.offload, IoFlag::note(*tun));
 
   LiveStats stats(o.json ? stdout : stderr, o.json, o.interval);
   auto totals = [](const ForwarderStats& s) { return Totals{s.packets, s.bytes, s.drops, s.errors}; };
@@ -108,10 +110,12 @@ int run_tunnel(const TunnelOptions& o) {
   stats.set_fields([&] {
     auto s = link->stats();
     auto b = [](bool on) { return std::string(on ? "true" : "false"); };
-    return LiveStats::Fields{{"dropped_foreign", std::to_string(s.dropped_foreign)},
-                             {"dropped_malformed", std::to_string(s.dropped_malformed())},
-                             {"gso", b(link->gso_active())},
-                             {"gro", b(link->gro_active())}};
+    LiveStats::Fields f{{"dropped_foreign", std::to_string(s.dropped_foreign)},
+                        {"dropped_malformed", std::to_string(s.dropped_malformed())},
+                        {"gso", b(link->gso_active())},
+                        {"gro", b(link->gro_active())}};
+    for (auto& field : IoFlag::json_fields(*tun)) f.push_back(field);
+    return f;
   });
   MtuRiseFlush mtu_rises;
   mtu_rises.watch(tun, "");  // the namespace this thread is in
@@ -169,6 +173,7 @@ Runner install(CLI::App& app) {
   app.add_option("--offload", o->offload, "split: the device hands over super-packets, split to MTU packets; off: none")
       ->check(CLI::IsMember({"split", "off"}))
       ->capture_default_str();
+  o->io.add_to(app);
   app.add_option("--mtu", o->mtu, "device MTU (default: the path MTU to the peer minus IP and UDP headers)")
       ->check(CLI::Range(68, 65507));
   app.add_option("--cpus", o->cpus,

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "tuntap/device.hpp"
 #include "tuntap/export.hpp"
@@ -27,6 +28,45 @@ namespace tuntap {
 namespace detail {
 struct TUNTAP_API NativeTunAccess;  ///< the library's own tests reach inside through it; not installed
 }
+
+/// Which system calls carry a NativeTun's packets (TunOptions::io). Split, passthrough and coalescing
+/// are the same over either: only the calls under them change.
+enum class IoEngine : std::uint8_t {
+  /// read/readv and write/writev, one call per packet (or super-packet), poll to wait.
+  threads,
+  /// io_uring: a read takes up to a batch of queued packets with one call (into buffers the engine
+  /// owns, copied out in the order the kernel handed them over), and the writes of one write() call
+  /// go in with one call. Needs liburing at build time and io_uring allowed at run time.
+  uring,
+  /// uring where it is available, else threads.
+  automatic,
+};
+
+/// "threads", "uring" or "auto".
+constexpr std::string_view to_string(IoEngine engine) noexcept {
+  switch (engine) {
+    case IoEngine::threads: return "threads";
+    case IoEngine::uring: return "uring";
+    case IoEngine::automatic: return "auto";
+  }
+  return "?";
+}
+
+/// "threads", "uring" or "auto"; nothing for any other word.
+constexpr std::optional<IoEngine> io_engine_from(std::string_view word) noexcept {
+  for (auto engine : {IoEngine::threads, IoEngine::uring, IoEngine::automatic})
+    if (to_string(engine) == word) return engine;
+  return std::nullopt;
+}
+
+/// The engine a NativeTun uses, and why it is not the one asked for.
+struct TUNTAP_API IoState {
+  IoEngine engine = IoEngine::threads;  ///< threads or uring, never automatic
+  /// Empty when the engine is the one asked for (or auto found io_uring); else why threads are used:
+  /// the library was built without liburing, or the kernel refused io_uring (not built in,
+  /// kernel.io_uring_disabled, a seccomp filter), with the error.
+  std::string fallback_reason;
+};
 
 /// How NativeTun::open makes the device.
 struct TUNTAP_API TunOptions {
@@ -56,6 +96,9 @@ struct TUNTAP_API TunOptions {
   /// mergeable-buffers layout; num_buffers is ignored on read and written 0). Callers see the
   /// 10-byte header either way (min_read_offset, passthrough units).
   int vnet_hdr_size = 10;
+  /// The engine under reads and writes. uring and auto both fall back to threads where io_uring
+  /// cannot be used (never failing the open); io_state() tells which is in force and why.
+  IoEngine io = IoEngine::threads;
 };
 
 /// The offloads in force, for users and for the CLI's status line.
@@ -127,6 +170,8 @@ class TUNTAP_API NativeTun final : public Tun {
   OffloadState offload_state() const noexcept;
   /// The counters so far.
   NativeTunStats stats() const noexcept;
+  /// The I/O engine in force (TunOptions::io), and why if it is not the one asked for.
+  IoState io_state() const;
   /// Turns TCP coalescing on write on or off (callable while other threads write).
   void set_tcp_coalescing(bool on) noexcept;
   /// Turns UDP coalescing on write on or off (callable while other threads write).

@@ -21,6 +21,9 @@ class ClosableFd {
   // -1 once closed.
   int fd() const noexcept { return fd_.load(std::memory_order_relaxed); }
   bool closed() const noexcept { return closed_.load(); }
+  // The eventfd close() sets (and never clears), for a waiter that cannot call wait(): an io_uring
+  // poll on it ends with close(). Valid while the caller holds a Use.
+  int wake_fd() const noexcept { return wake_fd_; }
 
   // Which kind of call a Use is. Readers and writers count on separate cache lines: a forwarding
   // pair has one thread reading a device while another writes it, and a shared counter would

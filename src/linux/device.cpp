@@ -468,18 +468,13 @@ void Device::close() noexcept {
 
 // --- I/O ------------------------------------------------------------------------------------------
 
-namespace {
-
-// The error a failed read/write on a TUN descriptor means to the caller.
-std::error_code io_error(int err) noexcept {
+std::error_code detail::device_io_error(int err) noexcept {
   switch (err) {
     case EBADFD: return errc::device_gone;  // the interface was deleted (ip link del)
     case EIO: return errc::not_ready;       // the interface is down
     default: return errno_code(err);
   }
 }
-
-}  // namespace
 
 std::size_t Device::read(std::span<std::byte> buf, std::error_code& ec) noexcept {
   return read_impl(buf, ec, !non_blocking());
@@ -523,7 +518,7 @@ std::size_t device_io(detail::DeviceState* state, short events, bool wait, std::
     int err = errno;
     if (err == EINTR) continue;
     if (err != EAGAIN) {
-      ec = io_error(err);
+      ec = detail::device_io_error(err);
       return 0;
     }
     if (!wait) {

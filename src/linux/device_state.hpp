@@ -32,6 +32,10 @@ struct DeviceState {
   DeviceState(int raw_fd, std::error_code& ec) : fd(raw_fd, ec) {}
 };
 
+// The error a failed read/write on a TUN descriptor means to the caller (errno in, code out), for
+// every engine that makes those calls.
+std::error_code device_io_error(int err) noexcept;
+
 // Sets the header layout the library expects on a device opened or adopted with IFF_VNET_HDR: the
 // size, and the host's byte order where the kernel lets it be chosen. Reports which call failed.
 std::error_code set_vnet_layout(int fd, int size, const char*& failed_call) noexcept;

@@ -1,6 +1,9 @@
 #include "tuntap/native_bridge.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -29,6 +32,8 @@ struct TUNTAP_LOCAL NativeBridge::Direction {
   NativeTun* to = nullptr;
   std::size_t batch = 1;
   detail::BatchBuffers buffers;
+  // The source's readiness, where waiting on its device is not enough (see run()).
+  Readiness ready;
 
   std::atomic<std::uint64_t> packets{0}, bytes{0}, drops{0}, errors{0}, ends_gone{0};
 
@@ -113,6 +118,13 @@ NativeBridge::NativeBridge(std::shared_ptr<NativeTun> a, std::shared_ptr<NativeT
   const bool a_was = a_->device().non_blocking(), b_was = b_->device().non_blocking();
   a_->device().set_non_blocking(true);
   b_->device().set_non_blocking(true);
+  // On the io_uring engine, reads armed in a ring take packets off the device before a poll of the
+  // device sees them: the thread waits on the ends' readiness instead (the ring is in its read set).
+  // Asked here, before the thread's first read, as the readiness contract wants.
+  if (a_->io_state().engine == IoEngine::uring || b_->io_state().engine == IoEngine::uring) {
+    a_to_b_->ready = a_->readiness();
+    b_to_a_->ready = b_->readiness();
+  }
   try {
     thread_ = detail::start_pinned(
         config.cpus, [this] { run(); }, "NativeBridge");
@@ -144,6 +156,13 @@ void NativeBridge::run() noexcept {
     }
     // A close meanwhile ends the polling as it ends a wait: the next read says closed.
     if (busy && clock::now() - last_moved < busy_poll_) continue;
+    if (a_to_b_->ready && b_to_a_->ready) {
+      // A close sets its end's read level: the next round's read says closed and ends the loop.
+      pollfd ends[2] = {{a_to_b_->ready.read, POLLIN, 0}, {b_to_a_->ready.read, POLLIN, 0}};
+      while (::poll(ends, 2, -1) < 0 && errno == EINTR) {
+      }
+      continue;
+    }
     if (detail::DeviceAccess::wait_readable(a_->device(), b_->device())) break;  // closed
   }
   ended_.store(true);

@@ -18,6 +18,10 @@
 #include "linux/device_access.hpp"
 #include "linux/native_tun_testing.hpp"
 #include "linux/readiness_signal.hpp"
+#ifdef TUNTAP_HAVE_URING
+#include "linux/uring_reader.hpp"
+#include "linux/uring_writer.hpp"
+#endif
 #include "offload/coalescing_writer.hpp"
 #include "offload/framed_unit.hpp"
 #include "offload/split_reader.hpp"
@@ -38,7 +42,8 @@ constexpr std::size_t max_read(Mode mode) { return hdr_len + offload::max_unit_p
 }  // namespace
 
 // The device is the offload engine's source and sink: split reads and coalesced writes are the
-// engine's (src/offload/), the system calls are the device's.
+// engine's (src/offload/), the system calls are the device's, made by the I/O engine in force
+// (TunOptions::io): Device's own calls, or io_uring's (uring_reader.hpp, uring_writer.hpp).
 struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSink, detail::ReadinessLevels {
   TunOptions options;
   Device dev;
@@ -59,12 +64,22 @@ struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSi
   // Read side (one reader at a time): the split engine (split framing), or whole reads counted here.
   alignas(64) std::optional<offload::SplitReader> splitter;
   std::atomic<std::uint64_t> reads{0}, super_packets{0}, packets_read{0};
-  // Whether the splitter holds segments for the next call: what poll on the device cannot see.
+  // Whether the splitter holds segments, or the io_uring reader packets, for the next call: what
+  // poll on the device cannot see.
   std::atomic<bool> holding{false};
+#ifdef TUNTAP_HAVE_URING
+  std::unique_ptr<detail::UringReader> uring_reader;  // set when the io_uring engine is in force
+  std::atomic<bool> uring_released{false};
+#endif
 
   // Write side (one writer at a time): the coalescing engine (offload), or plain writes counted here.
   alignas(64) std::optional<offload::CoalescingWriter> writer;
   std::atomic<std::uint64_t> writes{0}, packets_written{0};
+#ifdef TUNTAP_HAVE_URING
+  std::unique_ptr<detail::UringWriter> uring_writer;
+#endif
+
+  IoState io;  // the engine in force, and why if not the one asked for
 
   // mtu() answers from here; refreshed when older than 100 ms.
   alignas(64) mutable std::atomic<std::size_t> cached_mtu{1500};
@@ -83,10 +98,16 @@ struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSi
   std::size_t hdr_gap = 0;
 
   std::size_t fetch(std::span<std::byte> into, bool wait, std::error_code& ec) noexcept override {
+#ifdef TUNTAP_HAVE_URING
+    if (uring_reader) return uring_reader->fetch(dev, into, wait && !dev.non_blocking(), ec);
+#endif
     if (hdr_gap != 0) return read_gapped(into, wait, ec);
     return wait ? dev.read(into, ec) : dev.try_read(into, ec);
   }
   std::size_t emit(std::span<const offload::Write> units, std::error_code& ec) noexcept override {
+#ifdef TUNTAP_HAVE_URING
+    if (uring_writer) return emit_uring(units, ec);
+#endif
     for (std::size_t k = 0; k < units.size(); ++k) {
       if (hdr_gap != 0) write_gapped(units[k].iov, ec);
       else dev.write(units[k].iov, ec);
@@ -94,12 +115,44 @@ struct TUNTAP_LOCAL NativeTun::Impl final : offload::UnitSource, offload::UnitSi
     }
     return units.size();
   }
+#ifdef TUNTAP_HAVE_URING
+  std::size_t emit_uring(std::span<const offload::Write> units, std::error_code& ec) noexcept;
+#endif
+  // Tells the readiness signal when what the endpoint holds changed (after every read).
+  void note_holding() noexcept {
+    bool held = splitter && splitter->holding();
+#ifdef TUNTAP_HAVE_URING
+    held = held || (uring_reader && uring_reader->holding());
+#endif
+    if (held != holding.load(std::memory_order_relaxed)) {
+      holding.store(held);
+      signal.refresh();
+    }
+  }
   std::size_t read_gapped(std::span<std::byte> into, bool wait, std::error_code& ec) noexcept;
   void write_gapped(std::span<const std::span<const std::byte>> iov, std::error_code& ec) noexcept;
 
   IoResult read_whole(Buffers bufs, std::span<std::size_t> sizes, std::size_t offset) noexcept;
   IoResult write_each(Buffers bufs, std::size_t offset) noexcept;
 };
+
+#ifdef TUNTAP_HAVE_URING
+// The units of one emit, handed to the io_uring writer in groups (one submission each).
+std::size_t NativeTun::Impl::emit_uring(std::span<const offload::Write> units, std::error_code& ec) noexcept {
+  constexpr std::size_t group = 64;
+  std::array<detail::UringWriter::Parts, group> parts;
+  std::size_t done = 0;
+  ec.clear();
+  while (done < units.size()) {
+    const std::size_t n = std::min(units.size() - done, group);
+    for (std::size_t k = 0; k < n; ++k) parts[k] = units[done + k].iov;
+    const std::size_t wrote = uring_writer->write(dev, std::span(parts.data(), n), !dev.non_blocking(), ec);
+    done += wrote;
+    if (ec) break;
+  }
+  return done;
+}
+#endif
 
 // A header longer than the engine's (num_buffers after it): the read scatters its tail into a
 // scratch, so the unit arrives as the engine knows it, header and packet adjoining, without a copy.
@@ -170,7 +223,36 @@ namespace {
 // Options that no device could take, checked before anything is opened.
 bool options_valid(const TunOptions& options) noexcept {
   return options.batch_size != 0 && options.batch_size <= 65535 && offload_mode_from(to_string(options.offload)) &&
+         io_engine_from(to_string(options.io)) &&
          (options.offload == OffloadMode::off || options.vnet_hdr_size == 10 || options.vnet_hdr_size == 12);
+}
+
+}  // namespace
+
+namespace {
+
+// The I/O engine asked for, or threads and why. Probed by setting up the rings themselves: the
+// kernel's answer to io_uring_setup is the only reliable one (sysctl, seccomp and LSMs all refuse
+// it there).
+void choose_io(NativeTun::Impl& impl) {
+  impl.io = {};
+  if (impl.options.io == IoEngine::threads) return;
+#ifdef TUNTAP_HAVE_URING
+  std::error_code ec;
+  std::string why;
+  auto reader = std::make_unique<detail::UringReader>(max_read(impl.options.mode), impl.hdr_gap, ec, why);
+  std::unique_ptr<detail::UringWriter> writer;
+  if (!ec) writer = std::make_unique<detail::UringWriter>(impl.hdr_gap, ec, why);
+  if (!ec) {
+    impl.uring_reader = std::move(reader);
+    impl.uring_writer = std::move(writer);
+    impl.io.engine = IoEngine::uring;
+    return;
+  }
+  impl.io.fallback_reason = why;
+#else
+  impl.io.fallback_reason = "built without liburing";
+#endif
 }
 
 }  // namespace
@@ -198,6 +280,7 @@ std::unique_ptr<NativeTun> NativeTun::start(std::unique_ptr<Impl> impl, std::err
                                                                         .udp = options.udp_coalescing && uso,
                                                                         .mode = options.mode}});
   }
+  choose_io(*impl);
   if (options.watch_events) {
     impl->events = std::make_unique<EventQueue>();
     impl->monitor = LinkMonitor::start(impl->dev.ifindex(), *impl->events, ec);
@@ -230,8 +313,9 @@ std::unique_ptr<NativeTun> NativeTun::open(const TunOptions& options) {
   std::error_code ec;
   auto tun = open(options, ec);
   if (ec == errc::invalid_argument && !tun)
-    throw_if(ec, "open_tun " + options.name,
-             "batch_size 1-65535, offload split, passthrough or off, vnet_hdr_size 10 or 12");
+    throw_if(
+        ec, "open_tun " + options.name,
+        "batch_size 1-65535, offload split, passthrough or off, vnet_hdr_size 10 or 12, io threads, uring or auto");
   // Device::open's throwing form carries the detailed message: use it to explain the failure.
   if (ec) {
     Device::open({.mode = options.mode,
@@ -315,15 +399,10 @@ IoResult NativeTun::read(Buffers bufs, std::span<std::size_t> sizes, std::size_t
   if (bufs.empty() || sizes.size() < bufs.size() || offset < min_read_offset()) return {0, errc::invalid_argument};
   // A super-packet kept from the last call must not outlive close(): after it, reads say closed.
   if (!impl_->dev.is_open()) return {0, errc::closed};
-  if (impl_->splitter) {
-    auto result = impl_->splitter->read(*impl_, bufs, sizes, offset);
-    if (bool held = impl_->splitter->holding(); held != impl_->holding.load(std::memory_order_relaxed)) {
-      impl_->holding.store(held);
-      impl_->signal.refresh();
-    }
-    return result;
-  }
-  return impl_->read_whole(bufs, sizes, offset);
+  auto result = impl_->splitter ? impl_->splitter->read(*impl_, bufs, sizes, offset)
+                                : impl_->read_whole(bufs, sizes, offset);
+  impl_->note_holding();
+  return result;
 }
 
 // One read per buffer, as many as are queued: the first waits (in blocking mode), the rest do not.
@@ -365,6 +444,29 @@ IoResult NativeTun::write(Buffers bufs, std::size_t offset) noexcept {
 }
 
 IoResult NativeTun::Impl::write_each(Buffers bufs, std::size_t offset) noexcept {
+#ifdef TUNTAP_HAVE_URING
+  // Through the io_uring writer, each packet a unit of its own, a group per submission.
+  if (uring_writer) {
+    constexpr std::size_t group = 64;
+    std::array<std::span<const std::byte>, group> packets;
+    std::array<detail::UringWriter::Parts, group> parts;
+    std::size_t done = 0;
+    while (done < bufs.size()) {
+      const std::size_t n = std::min(bufs.size() - done, group);
+      for (std::size_t k = 0; k < n; ++k) {
+        packets[k] = bufs[done + k].subspan(offset);
+        parts[k] = std::span(&packets[k], 1);
+      }
+      std::error_code ec;
+      const std::size_t wrote = uring_writer->write(dev, std::span(parts.data(), n), !dev.non_blocking(), ec);
+      detail::bump(writes, wrote);
+      detail::bump(packets_written, wrote);
+      done += wrote;
+      if (ec) return {done, ec};
+    }
+    return {done, {}};
+  }
+#endif
   for (std::size_t i = 0; i < bufs.size(); ++i) {
     std::error_code ec;
     dev.write(bufs[i].subspan(offset), ec);
@@ -387,11 +489,21 @@ void NativeTun::close() noexcept {
   impl_->closed.store(true);
   impl_->signal.refresh();
   impl_->dev.close();
+#ifdef TUNTAP_HAVE_URING
+  // The reads left armed hold the device's file: cancel them, so the device goes with close() as
+  // it does with the threads engine. Once (close may run on two threads), and only now that no
+  // read runs.
+  if (impl_->uring_reader && !impl_->uring_released.exchange(true)) impl_->uring_reader->release();
+#endif
   impl_->monitor.stop();
   if (impl_->events) impl_->events->close();
 }
 Device& NativeTun::device() noexcept { return impl_->dev; }
 Readiness NativeTun::readiness() noexcept {
+#ifdef TUNTAP_HAVE_URING
+  if (impl_->uring_reader)
+    return impl_->signal.descriptors(detail::DeviceAccess::descriptor(impl_->dev), impl_->uring_reader->ring_fd());
+#endif
   return impl_->signal.descriptors(detail::DeviceAccess::descriptor(impl_->dev));
 }
 
@@ -436,6 +548,8 @@ OffloadState NativeTun::offload_state() const noexcept {
   s.gso_write_fallbacks = impl_->writer ? impl_->writer->stats().fallbacks : 0;
   return s;
 }
+
+IoState NativeTun::io_state() const { return impl_->io; }
 
 NativeTunStats NativeTun::stats() const noexcept {
   auto r = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };

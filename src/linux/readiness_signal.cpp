@@ -17,13 +17,15 @@ void close_fd(int& fd) noexcept {
   fd = -1;
 }
 
-// An epoll set of `source` (for `events`) and `event` (for EPOLLIN); -1 on failure.
-int make_set(int source, std::uint32_t events, int event) noexcept {
+// An epoll set of `source` (for `events`), `event` and `extra` if not -1 (for EPOLLIN); -1 on failure.
+int make_set(int source, std::uint32_t events, int event, int extra = -1) noexcept {
   int set = ::epoll_create1(EPOLL_CLOEXEC);
   if (set < 0) return -1;
   epoll_event a{.events = events, .data = {.fd = source}};
   epoll_event b{.events = EPOLLIN, .data = {.fd = event}};
-  if (::epoll_ctl(set, EPOLL_CTL_ADD, source, &a) != 0 || ::epoll_ctl(set, EPOLL_CTL_ADD, event, &b) != 0) {
+  epoll_event c{.events = EPOLLIN, .data = {.fd = extra}};
+  if (::epoll_ctl(set, EPOLL_CTL_ADD, source, &a) != 0 || ::epoll_ctl(set, EPOLL_CTL_ADD, event, &b) != 0 ||
+      (extra >= 0 && ::epoll_ctl(set, EPOLL_CTL_ADD, extra, &c) != 0)) {
     ::close(set);
     return -1;
   }
@@ -48,7 +50,7 @@ ReadinessSignal::~ReadinessSignal() {
   close_fd(write_event_);
 }
 
-Readiness ReadinessSignal::descriptors(ClosableFd* source) noexcept {
+Readiness ReadinessSignal::descriptors(ClosableFd* source, int also_readable) noexcept {
   std::lock_guard lock(mutex_);
   if (!created_.load() && !failed_) {
     failed_ = true;  // until everything below exists
@@ -60,7 +62,7 @@ Readiness ReadinessSignal::descriptors(ClosableFd* source) noexcept {
       // it closes, the kernel drops it from the sets and the endpoint's closed level takes over.
       ClosableFd::Use use(*source);
       if (!use) return {};
-      read_set_ = make_set(source->fd(), EPOLLIN, read_event_);
+      read_set_ = make_set(source->fd(), EPOLLIN, read_event_, also_readable);
       write_set_ = make_set(source->fd(), EPOLLOUT, write_event_);
       if (read_set_ < 0 || write_set_ < 0) return {};
     }

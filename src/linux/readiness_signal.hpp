@@ -38,7 +38,9 @@ class ReadinessSignal {
   // The descriptors, created on the first call: with a source, epoll sets of the source (POLLIN
   // for reads, POLLOUT for writes) and the endpoint's eventfds; without one, the eventfds
   // themselves. {-1, -1} when they cannot be created (out of descriptors) or the source is closed.
-  Readiness descriptors(ClosableFd* source) noexcept;
+  // `also_readable` (with a source), if not -1, joins the read set too: a descriptor where the
+  // endpoint's reads complete besides the source (an io_uring ring with reads armed on it).
+  Readiness descriptors(ClosableFd* source, int also_readable = -1) noexcept;
 
   // Brings the eventfds in line with the levels; the endpoint calls it after every change of what
   // it holds. One atomic load until descriptors() was first called, and no system call unless a

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/io_engines.hpp"
 #include "support/netns.hpp"
 #include "tuntap/capture_tun.hpp"
 #include "tuntap/forwarder.hpp"
@@ -26,10 +27,17 @@ using test::must;
 
 namespace {
 
-class DeviceGoneTest : public test::NetnsTest, public ::testing::WithParamInterface<OffloadMode> {
+class DeviceGoneTest : public test::NetnsTest, public ::testing::WithParamInterface<test::ModeAndIo> {
  protected:
+  OffloadMode mode() const { return std::get<0>(GetParam()); }
+  void SetUp() override {
+    NetnsTest::SetUp();
+    if (IsSkipped()) return;
+    auto probe = NativeTun::open({.name = "probe0", .io = std::get<1>(GetParam())});
+    TUNTAP_REQUIRE_ENGINE(*probe, std::get<1>(GetParam()));
+  }
   std::unique_ptr<NativeTun> open_up(const std::string& name) {
-    auto tun = NativeTun::open({.name = name, .offload = GetParam()});
+    auto tun = NativeTun::open({.name = name, .offload = mode(), .io = std::get<1>(GetParam())});
     must("sysctl -qw net.ipv6.conf." + name + ".disable_ipv6=1");  // nothing to read but what a test sends
     netlink::set_up(name, true);
     return tun;
@@ -63,7 +71,7 @@ TEST_P(DeviceGoneTest, ABlockedReadAndTheNextWriteSayDeviceGoneThroughACaptureTo
     std::unique_ptr<Tun> tun = open_up("gone0");
     if (captured) {
       auto writer = std::make_shared<PcapWriter>(PcapWriter::open({.path = pcap}));
-      tun = std::make_unique<CaptureTun>(std::move(tun), writer, CaptureOptions{.offload = GetParam()});
+      tun = std::make_unique<CaptureTun>(std::move(tun), writer, CaptureOptions{.offload = mode()});
     }
     auto reader = std::async(std::launch::async, [&] { return read_once(*tun); });
     EXPECT_EQ(reader.wait_for(100ms), std::future_status::timeout) << "the reader waits";
@@ -112,7 +120,9 @@ TEST_P(DeviceGoneTest, APoint2PointWithADeletedEndCountsItInTheDirectionThatMetI
 }
 
 INSTANTIATE_TEST_SUITE_P(Offload, DeviceGoneTest,
-                         ::testing::Values(OffloadMode::split, OffloadMode::passthrough, OffloadMode::off),
-                         [](const auto& mode) { return std::string(to_string(mode.param)); });
+                         ::testing::Combine(::testing::Values(OffloadMode::split, OffloadMode::passthrough,
+                                                              OffloadMode::off),
+                                            test::io_engines()),
+                         test::mode_and_io_name);
 
 }  // namespace

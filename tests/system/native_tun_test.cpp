@@ -14,6 +14,7 @@
 #include "linux/native_tun_testing.hpp"
 #include "support/ci.hpp"
 #include "support/flows.hpp"
+#include "support/io_engines.hpp"
 #include "support/native_tun_in.hpp"
 #include "support/netns.hpp"
 #include "support/packets.hpp"
@@ -46,7 +47,20 @@ class NativeTunTest : public test::TunPairTest {
   std::unique_ptr<Point2Point> p2p;
 };
 
+// The tests of reads and writes, once per I/O engine: every option set they open with gets the
+// engine of the run.
+class NativeTunIoTest : public NativeTunTest, public ::testing::WithParamInterface<IoEngine> {
+ protected:
+  TunOptions io(TunOptions options) const {
+    options.io = GetParam();
+    return options;
+  }
+  std::unique_ptr<NativeTun> open_io(const TunOptions& options) const { return NativeTun::open(io(options)); }
+};
+
 }  // namespace
+
+INSTANTIATE_TEST_SUITE_P(Io, NativeTunIoTest, test::io_engines(), test::io_name);
 
 TEST_F(NativeTunTest, OpensWithOffloadsTheKernelAccepts) {
   auto tun = NativeTun::open({.name = "off0"});
@@ -65,8 +79,9 @@ TEST_F(NativeTunTest, OpensWithOffloadsTheKernelAccepts) {
   EXPECT_FALSE(tun->offload_state().tcp_coalescing);
 }
 
-TEST_F(NativeTunTest, SplitModeCarriesA100MBTcpTransferIntact) {
-  join({});
+TEST_P(NativeTunIoTest, SplitModeCarriesA100MBTcpTransferIntact) {
+  join(io({}));
+  TUNTAP_REQUIRE_ENGINE(*a, GetParam());
   auto r = cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5001, 100 << 20);
   ASSERT_TRUE(r.intact()) << r.error << " sent " << r.bytes_sent << " received " << r.bytes_received;
   // Reads really returned super-packets, split into MTU packets, and writes coalesced them again.
@@ -81,13 +96,15 @@ TEST_F(NativeTunTest, SplitModeCarriesA100MBTcpTransferIntact) {
               static_cast<unsigned long long>(sb.packets_written), static_cast<unsigned long long>(sb.writes));
 }
 
-TEST_F(NativeTunTest, UdpFlowWithUnevenSizesArrivesCompleteAndInOrder) {
-  join({});
+TEST_P(NativeTunIoTest, UdpFlowWithUnevenSizesArrivesCompleteAndInOrder) {
+  join(io({}));
+  TUNTAP_REQUIRE_ENGINE(*a, GetParam());
   test::expect_whole_udp_flow(cli::udp_flow("", host_b.name(), "10.99.0.2", 6001, 3000, 1400), 3000);
 }
 
-TEST_F(NativeTunTest, PassthroughModeHandsSuperPacketsOverWhole) {
-  join({.offload = OffloadMode::passthrough});
+TEST_P(NativeTunIoTest, PassthroughModeHandsSuperPacketsOverWhole) {
+  join(io({.offload = OffloadMode::passthrough}));
+  TUNTAP_REQUIRE_ENGINE(*a, GetParam());
   EXPECT_EQ(a->min_read_offset(), 0u);
   EXPECT_GT(a->mtu(), 65535u);
   auto r = cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5002, 30 << 20);
@@ -97,8 +114,9 @@ TEST_F(NativeTunTest, PassthroughModeHandsSuperPacketsOverWhole) {
   EXPECT_GT(a->stats().super_packets, 0u) << "counted in passthrough too";
 }
 
-TEST_F(NativeTunTest, WithoutOffloadsPlainPacketsFlow) {
-  join({.offload = OffloadMode::off});
+TEST_P(NativeTunIoTest, WithoutOffloadsPlainPacketsFlow) {
+  join(io({.offload = OffloadMode::off}));
+  TUNTAP_REQUIRE_ENGINE(*a, GetParam());
   EXPECT_FALSE(a->offload_state().vnet_hdr);
   EXPECT_EQ(a->min_read_offset(), 0u);
   auto r = cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5003, 20 << 20);
@@ -172,8 +190,9 @@ std::vector<int> received_firsts(int s) {
 
 }  // namespace
 
-TEST_F(NativeTunTest, RefusedGsoWriteFallsBackPacketByPacketLosingNothing) {
-  auto tun = NativeTun::open({.name = "fb0"});
+TEST_P(NativeTunIoTest, RefusedGsoWriteFallsBackPacketByPacketLosingNothing) {
+  auto tun = open_io({.name = "fb0"});
+  TUNTAP_REQUIRE_ENGINE(*tun, GetParam());
   must("ip addr add 10.93.0.1/24 dev fb0 && ip link set fb0 up");
   int s = bound_receiver(2);
 
@@ -200,8 +219,9 @@ TEST_F(NativeTunTest, RefusedGsoWriteFallsBackPacketByPacketLosingNothing) {
   ::close(s);
 }
 
-TEST_F(NativeTunTest, PassthroughWriteCoalescesRunsOfPlainPacketsAroundSuperPacketsInOrder) {
-  auto tun = NativeTun::open({.name = "pc0", .offload = OffloadMode::passthrough});
+TEST_P(NativeTunIoTest, PassthroughWriteCoalescesRunsOfPlainPacketsAroundSuperPacketsInOrder) {
+  auto tun = open_io({.name = "pc0", .offload = OffloadMode::passthrough});
+  TUNTAP_REQUIRE_ENGINE(*tun, GetParam());
   must("sysctl -qw net.ipv6.conf.pc0.disable_ipv6=1 && ip addr add 10.93.0.1/24 dev pc0 && ip link set pc0 up");
   int s = bound_receiver();
 
@@ -248,8 +268,9 @@ TEST_F(NativeTunTest, PassthroughWriteCoalescesRunsOfPlainPacketsAroundSuperPack
   ::close(s);
 }
 
-TEST_F(NativeTunTest, PassthroughWriteStopsAtAPlainPacketTheKernelRefusesAndLosesNoOther) {
-  auto tun = NativeTun::open({.name = "pc1", .offload = OffloadMode::passthrough});
+TEST_P(NativeTunIoTest, PassthroughWriteStopsAtAPlainPacketTheKernelRefusesAndLosesNoOther) {
+  auto tun = open_io({.name = "pc1", .offload = OffloadMode::passthrough});
+  TUNTAP_REQUIRE_ENGINE(*tun, GetParam());
   must("sysctl -qw net.ipv6.conf.pc1.disable_ipv6=1 && ip addr add 10.93.0.1/24 dev pc1 && ip link set pc1 up");
   int s = bound_receiver();
   std::vector<std::vector<std::byte>> storage;
@@ -269,9 +290,10 @@ TEST_F(NativeTunTest, PassthroughWriteStopsAtAPlainPacketTheKernelRefusesAndLose
   ::close(s);
 }
 
-TEST_F(NativeTunTest, AFailedCoalescedWriteLeavesEveryPacketAsItWasForARetry) {
+TEST_P(NativeTunIoTest, AFailedCoalescedWriteLeavesEveryPacketAsItWasForARetry) {
   // Without USO (kernels before 6.2) nothing is merged: the first single write fails the same way.
-  auto tun = NativeTun::open({.name = "rt0"});
+  auto tun = open_io({.name = "rt0"});
+  TUNTAP_REQUIRE_ENGINE(*tun, GetParam());
   auto storage = equal_datagrams(6);
   std::vector<std::span<std::byte>> bufs(storage.begin(), storage.end());
   auto originals = storage;
@@ -299,8 +321,9 @@ TEST_F(NativeTunTest, PersistentDeviceLeftWithAnotherOffloadMaskIsReopenedCorrec
   EXPECT_NE(sh("ip link show pst0").status, 0);
 }
 
-TEST_F(NativeTunTest, StopDuringTrafficEndsBothDirectionsPromptly) {
-  join({});
+TEST_P(NativeTunIoTest, StopDuringTrafficEndsBothDirectionsPromptly) {
+  join(io({}));
+  TUNTAP_REQUIRE_ENGINE(*a, GetParam());
   auto transfer = std::async(std::launch::async,
                              [&] { return cli::tcp_transfer("", host_b.name(), "10.99.0.2", 5004, 1ull << 34, 5); });
   std::this_thread::sleep_for(500ms);
@@ -321,8 +344,9 @@ TEST_F(NativeTunTest, StopDuringTrafficEndsBothDirectionsPromptly) {
   EXPECT_FALSE(r.intact()) << "the transfer cannot finish once the tunnel is down";
 }
 
-TEST_F(NativeTunTest, SuperPacketKeptForTheNextReadIsNotReturnedAfterClose) {
-  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = "kp0"}));
+TEST_P(NativeTunIoTest, SuperPacketKeptForTheNextReadIsNotReturnedAfterClose) {
+  auto tun = std::shared_ptr<NativeTun>(open_io({.name = "kp0"}));
+  TUNTAP_REQUIRE_ENGINE(*tun, GetParam());
   const bool uso = tun->offload_state().uso;
   int s = udp_socket_through(*tun, 95);
   ASSERT_GE(s, 0);
@@ -348,8 +372,9 @@ TEST_F(NativeTunTest, SuperPacketKeptForTheNextReadIsNotReturnedAfterClose) {
   EXPECT_EQ(tun->read(bufs, sizes, offset).error, errc::closed);
 }
 
-TEST_F(NativeTunTest, PassthroughReadGathersPlainPacketsAndStopsAfterASuperPacket) {
-  auto tun = std::shared_ptr<NativeTun>(NativeTun::open({.name = "gs0", .offload = OffloadMode::passthrough}));
+TEST_P(NativeTunIoTest, PassthroughReadGathersPlainPacketsAndStopsAfterASuperPacket) {
+  auto tun = std::shared_ptr<NativeTun>(open_io({.name = "gs0", .offload = OffloadMode::passthrough}));
+  TUNTAP_REQUIRE_ENGINE(*tun, GetParam());
   const bool uso = tun->offload_state().uso;
   int s = udp_socket_through(*tun, 96);
   ASSERT_GE(s, 0);
@@ -427,4 +452,114 @@ TEST_F(NativeTunTest, EventsReportUpDownAndMtuChangesOfTheDevice) {
   EXPECT_EQ(tun->mtu(), 1400u) << "mtu() follows the device";
   tun->close();
   EXPECT_TRUE(events->closed());
+}
+
+TEST_P(NativeTunIoTest, CloseFromAnotherThreadWakesABlockedReadWithin100Ms) {
+  for (auto mode : {OffloadMode::split, OffloadMode::passthrough, OffloadMode::off}) {
+    SCOPED_TRACE(std::string(to_string(mode)));
+    auto tun = open_io({.name = "cw0", .offload = mode});
+    TUNTAP_REQUIRE_ENGINE(*tun, GetParam());
+    must("sysctl -qw net.ipv6.conf.cw0.disable_ipv6=1 && ip link set cw0 up");
+    const std::size_t offset = tun->min_read_offset();
+    std::vector<std::byte> storage(offset + 65536);
+    std::span<std::byte> bufs[1] = {storage};
+    std::size_t sizes[1];
+    auto reader = std::async(std::launch::async, [&] { return tun->read(bufs, sizes, offset); });
+    ASSERT_EQ(reader.wait_for(100ms), std::future_status::timeout) << "the reader waits";
+    const auto start = std::chrono::steady_clock::now();
+    tun->close();
+    ASSERT_EQ(reader.wait_for(1s), std::future_status::ready);
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(took, 100ms * test::slowdown())
+        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+    EXPECT_EQ(reader.get().error, errc::closed);
+    tun.reset();
+    // The device goes with the last reference to its file. With io_uring the kernel may drop the
+    // references of the cancelled reads a moment later (from a worker), so allow it a second.
+    bool gone = false;
+    for (auto deadline = std::chrono::steady_clock::now() + 1s * test::slowdown();
+         !(gone = sh("ip link show cw0").status != 0) && std::chrono::steady_clock::now() < deadline;)
+      std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(gone) << "the device went with the last descriptor";
+  }
+}
+
+TEST_P(NativeTunIoTest, AUdpFlowThroughASingleDeviceArrivesInTheOrderSent) {
+  // 400 datagrams queued before the first read: the io_uring engine reads them in batches, and
+  // hands them out in the order the kernel queued them.
+  for (auto mode : {OffloadMode::split, OffloadMode::passthrough, OffloadMode::off}) {
+    SCOPED_TRACE(std::string(to_string(mode)));
+    auto tun = std::shared_ptr<NativeTun>(open_io({.name = "or0", .offload = mode}));
+    TUNTAP_REQUIRE_ENGINE(*tun, GetParam());
+    int s = udp_socket_through(*tun, 91);
+    ASSERT_GE(s, 0);
+    constexpr int count = 400;
+    for (int i = 0; i < count; ++i) {
+      std::array<std::byte, 64> payload{};
+      payload[0] = static_cast<std::byte>(i >> 8);
+      payload[1] = static_cast<std::byte>(i);
+      ASSERT_EQ(::send(s, payload.data(), 40 + i % 20, 0), 40 + i % 20);
+    }
+    ::close(s);
+    const std::size_t offset = tun->min_read_offset();
+    std::vector<std::vector<std::byte>> storage(16, std::vector<std::byte>(offset + 2048));
+    std::vector<std::span<std::byte>> bufs(storage.begin(), storage.end());
+    std::vector<std::size_t> sizes(bufs.size());
+    int next = 0;
+    while (next < count) {
+      auto r = tun->read(bufs, sizes, offset);
+      ASSERT_FALSE(r.error) << r.error.message() << " after " << next;
+      for (std::size_t k = 0; k < r.count; ++k) {
+        const std::byte* udp = storage[k].data() + offset + (mode == OffloadMode::passthrough ? 10 : 0) + 20;
+        const int seq = (std::to_integer<int>(udp[8]) << 8) | std::to_integer<int>(udp[9]);
+        ASSERT_EQ(seq, next) << "datagram " << next << " of " << count;
+        EXPECT_EQ(sizes[k], (mode == OffloadMode::passthrough ? 10u : 0u) + 20 + 8 + 40 + next % 20);
+        ++next;
+      }
+    }
+    tun->close();
+  }
+}
+
+TEST_P(NativeTunIoTest, EveryQueueOfAMultiQueueDeviceRunsOnTheEngineAndCarriesItsFlows) {
+  auto first = std::shared_ptr<NativeTun>(open_io({.name = "mq0", .multi_queue = true}));
+  TUNTAP_REQUIRE_ENGINE(*first, GetParam());
+  auto second = std::shared_ptr<NativeTun>(first->open_queue());
+  EXPECT_EQ(second->io_state().engine, first->io_state().engine);
+  int s = udp_socket_through(*first, 89);
+  ASSERT_GE(s, 0);
+  ::close(s);
+  // Datagrams of many flows (source ports) spread over the queues: every one is read from one of
+  // them, whole, and no more than were sent.
+  constexpr int count = 64;
+  for (int i = 0; i < count; ++i) {
+    int u = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in peer{AF_INET, htons(9), {htonl(0x0a590002)}, {}};
+    ASSERT_EQ(::sendto(u, "multi-queue", 11, 0, reinterpret_cast<sockaddr*>(&peer), sizeof peer), 11);
+    ::close(u);
+  }
+  int got = 0;
+  const std::size_t offset = first->min_read_offset();
+  std::vector<std::vector<std::byte>> storage(8, std::vector<std::byte>(offset + 2048));
+  std::vector<std::span<std::byte>> bufs(storage.begin(), storage.end());
+  std::vector<std::size_t> sizes(bufs.size());
+  first->device().set_non_blocking(true);
+  second->device().set_non_blocking(true);
+  // The stack hands them to the device as they are sent; a second is plenty for a loaded machine.
+  for (auto deadline = std::chrono::steady_clock::now() + 2s * test::slowdown();
+       got < count && std::chrono::steady_clock::now() < deadline;) {
+    bool any = false;
+    for (auto* queue : {first.get(), second.get()}) {
+      auto r = queue->read(bufs, sizes, offset);
+      for (std::size_t k = 0; k < r.count; ++k) EXPECT_EQ(sizes[k], 20u + 8 + 11);
+      got += static_cast<int>(r.count);
+      any = any || r.count > 0;
+      if (r.error) {
+        EXPECT_EQ(r.error, errc::not_ready) << r.error.message();
+      }
+    }
+    if (!any) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(got, count);
+  for (auto* queue : {first.get(), second.get()}) EXPECT_EQ(queue->read(bufs, sizes, offset).error, errc::not_ready);
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "support/epoll_relay.hpp"
+#include "support/io_engines.hpp"
 #include "support/native_tun_in.hpp"
 #include "support/netns.hpp"
 #include "traffic.hpp"
@@ -34,6 +35,9 @@ using test::udp_socket_through;
 namespace {
 
 class ReadinessTest : public test::NetnsTest {};
+// The NativeTun tests, once per I/O engine: with io_uring, reads stay armed on the device and
+// packets wait in the ring, which the read descriptor must announce as the device would.
+class NativeReadinessTest : public ReadinessTest, public ::testing::WithParamInterface<IoEngine> {};
 
 struct Reads {
   explicit Reads(std::size_t n, std::size_t at, std::size_t size = 2048)
@@ -49,8 +53,11 @@ struct Reads {
 
 }  // namespace
 
-TEST_F(ReadinessTest, ANativeTunHoldingASuperPacketStaysReadableWhileTheDeviceIsEmpty) {
-  auto tun = NativeTun::open({.name = "rd0", .non_blocking = true});
+INSTANTIATE_TEST_SUITE_P(Io, NativeReadinessTest, test::io_engines(), test::io_name);
+
+TEST_P(NativeReadinessTest, ANativeTunHoldingASuperPacketStaysReadableWhileTheDeviceIsEmpty) {
+  auto tun = NativeTun::open({.name = "rd0", .non_blocking = true, .io = GetParam()});
+  TUNTAP_REQUIRE_ENGINE(*tun, GetParam());
   auto ready = tun->readiness();
   ASSERT_TRUE(ready);
   EXPECT_FALSE(fd_readable(ready.read));
@@ -123,8 +130,10 @@ TEST_F(ReadinessTest, AUdpLinkHoldingTheRestOfAGroReceiveStaysReadable) {
   EXPECT_EQ(in.from(*rx).error, errc::not_ready);
 }
 
-TEST_F(ReadinessTest, CloseFromAnotherThreadWakesALoopOnANativeTunAndAUdpLink) {
-  std::shared_ptr<Tun> tun(NativeTun::open({.name = "rd1", .non_blocking = true}));
+TEST_P(NativeReadinessTest, CloseFromAnotherThreadWakesALoopOnANativeTunAndAUdpLink) {
+  std::shared_ptr<NativeTun> native(NativeTun::open({.name = "rd1", .non_blocking = true, .io = GetParam()}));
+  TUNTAP_REQUIRE_ENGINE(*native, GetParam());
+  std::shared_ptr<Tun> tun = native;
   auto lo = IpAddress::parse("127.0.0.1");
   std::shared_ptr<Tun> link(UdpLink::open({.peer = {lo, 9}, .bind_address = lo, .non_blocking = true}));
   for (auto& end : {tun, link}) {
@@ -148,8 +157,10 @@ TEST_F(ReadinessTest, CloseFromAnotherThreadWakesALoopOnANativeTunAndAUdpLink) {
   }
 }
 
-TEST_F(ReadinessTest, ADeletedDeviceMakesTheReadDescriptorReadableThroughACaptureToo) {
-  std::unique_ptr<Tun> native = NativeTun::open({.name = "rd2", .non_blocking = true});
+TEST_P(NativeReadinessTest, ADeletedDeviceMakesTheReadDescriptorReadableThroughACaptureToo) {
+  std::unique_ptr<NativeTun> opened = NativeTun::open({.name = "rd2", .non_blocking = true, .io = GetParam()});
+  TUNTAP_REQUIRE_ENGINE(*opened, GetParam());
+  std::unique_ptr<Tun> native = std::move(opened);
   const std::string pcap = "/tmp/tuntap-readiness-" + std::to_string(::getpid()) + ".pcap";
   auto writer = std::make_shared<PcapWriter>(PcapWriter::open({.path = pcap}));
   CaptureTun tun(std::move(native), writer);
@@ -166,15 +177,18 @@ TEST_F(ReadinessTest, ADeletedDeviceMakesTheReadDescriptorReadableThroughACaptur
   ::unlink(pcap.c_str());
 }
 
-class ReadinessPairTest : public test::TunPairTest {
+class ReadinessPairTest : public test::TunPairTest, public ::testing::WithParamInterface<IoEngine> {
  protected:
   ReadinessPairTest() : TunPairTest("rdy") {}
 };
 
+INSTANTIATE_TEST_SUITE_P(Io, ReadinessPairTest, test::io_engines(), test::io_name);
+
 // The loop reads with 64 buffers: one TSO super-packet (up to 46 segments) fits, two do not, so
 // the device holds segments between reads while the transfer runs.
-TEST_F(ReadinessPairTest, AnEpollLoopOnReadinessAloneCarriesATcpTransferByteExact) {
-  open_pair({.non_blocking = true}, "ra", "rb", "10.97.0");
+TEST_P(ReadinessPairTest, AnEpollLoopOnReadinessAloneCarriesATcpTransferByteExact) {
+  open_pair({.non_blocking = true, .io = GetParam()}, "ra", "rb", "10.97.0");
+  TUNTAP_REQUIRE_ENGINE(*a, GetParam());
   std::atomic<bool> stop{false};
   auto relay = std::async(std::launch::async, [&] { return test::EpollRelay(*a, *b, 64).run(stop); });
   auto r = cli::tcp_transfer("", host_b.name(), "10.97.0.2", 5011, 30 << 20);

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "support/io_engines.hpp"
 #include "support/native_tun_in.hpp"
 #include "support/netns.hpp"
 #include "support/packets.hpp"
@@ -112,25 +113,31 @@ TEST_F(VnetLayoutTest, PersistentDeviceLeftWithHeaderSize12AndTsoIsReattachedAnd
   EXPECT_NE(sh("ip link show qemu0").status, 0) << "nothing left behind";
 }
 
-class VnetHdrSize12Test : public VnetLayoutTest, public ::testing::WithParamInterface<OffloadMode> {};
+class VnetHdrSize12Test : public VnetLayoutTest, public ::testing::WithParamInterface<test::ModeAndIo> {
+ protected:
+  OffloadMode mode() const { return std::get<0>(GetParam()); }
+};
 
 // QEMU's layout on the batched path: the engine sees 10-byte headers, the descriptor carries 12,
 // super-packets are split on read and coalesced on write without losing a byte.
 TEST_P(VnetHdrSize12Test, CarriesA30MBTcpTransferIntactWithSuperPackets) {
-  open_pair({.offload = GetParam(), .vnet_hdr_size = 12}, "ha", "hb", "10.97.0");
+  open_pair({.offload = mode(), .vnet_hdr_size = 12, .io = std::get<1>(GetParam())}, "ha", "hb", "10.97.0");
+  TUNTAP_REQUIRE_ENGINE(*a, std::get<1>(GetParam()));
   EXPECT_EQ(a->device().vnet_hdr_size(), 12);
-  EXPECT_EQ(a->min_read_offset(), GetParam() == OffloadMode::split ? 10u : 0u);
+  EXPECT_EQ(a->min_read_offset(), mode() == OffloadMode::split ? 10u : 0u);
   Point2Point p2p(a, b);
   auto r = cli::tcp_transfer("", host_b.name(), "10.97.0.2", 5011, 30 << 20);
   ASSERT_TRUE(r.intact()) << r.error << " sent " << r.bytes_sent << " received " << r.bytes_received;
   EXPECT_GT(a->stats().super_packets, 0u) << "TSO super-packets were read through the 12-byte layout";
-  if (GetParam() == OffloadMode::split) {
+  if (mode() == OffloadMode::split) {
     EXPECT_GT(b->stats().coalesced_writes, 0u);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, VnetHdrSize12Test, ::testing::Values(OffloadMode::split, OffloadMode::passthrough),
-                         [](const auto& mode) { return std::string(to_string(mode.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes, VnetHdrSize12Test,
+                         ::testing::Combine(::testing::Values(OffloadMode::split, OffloadMode::passthrough),
+                                            test::io_engines()),
+                         test::mode_and_io_name);
 
 TEST_F(VnetLayoutTest, NativeTunTakesHeaderSizes10And12Only) {
   std::error_code ec;
