@@ -13,7 +13,8 @@
 # Tunnels: `vxlan` (the kernel's UDP tunnel) and `tunnel` (`tuntap tunnel`, its MTU set to VXLAN's)
 # each run over a veth between the namespaces; their "x vxlan" ratio is the tunnel's.
 # A scenario NAME/ENGINE runs the bridge or tunnel with `--io ENGINE` (e.g. split/uring); NAME#N
-# runs the bridge with `--threads N` (split#1: both directions on one thread).
+# runs the bridge with `--threads N` (split#1: both directions on one thread), NAME~USEC with
+# `--busy-poll USEC` (split#1~3000); together in the order NAME#N~USEC/ENGINE.
 # KINDS: tcp (Gbit/s; also the machine's CPU seconds per gigabit, from /proc/stat, and the
 # forwarder's, from /proc/PID/stat), udp1400 and udp64 (kpps received; also the loss in %), rtt
 # (ping every 2 ms, 500 times: p50 and p99 in microseconds).
@@ -53,6 +54,7 @@ start_path() {
   path_pid=""
   local pin=() place=() where=() io=() bin=$tuntap
   if [[ $1 == */* ]]; then io=(--io "${1#*/}"); set -- "${1%/*}"; fi
+  if [[ $1 == *~* ]]; then io+=(--busy-poll "${1#*~}"); set -- "${1%~*}"; fi
   if [[ $1 == *#* ]]; then io+=(--threads "${1#*#}"); set -- "${1%#*}"; fi
   if [[ $1 == *%before ]]; then
     bin=${TUNTAP_BEFORE:?set TUNTAP_BEFORE to an earlier build of tuntap}; set -- "${1%\%before}"

@@ -228,7 +228,8 @@ TEST_F(CliTest, BridgeThreadsChoosesOneOrTwoForwardingThreadsInEveryMode) {
     tuntap::test::NamedNetns h1("cli-t1"), h2("cli-t2");
     tuntap::test::Process bridge(cli + " bridge " + h1.name() + "/th1 " + h2.name() +
                                  "/th2 --addr-a 10.3.9.1/24 --addr-b 10.3.9.2/24 -q --offload " + offload +
-                                 " --threads " + std::to_string(threads) + " --cpus " + cpu);
+                                 " --threads " + std::to_string(threads) + " --cpus " + cpu +
+                                 (threads == 1 ? " --busy-poll 200" : ""));
     ASSERT_TRUE(wait_for_link("th2", "ip -n " + h2.name(), true));
     auto ping = sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.3.9.2"));
     EXPECT_EQ(ping.status, 0) << ping.output;
@@ -244,6 +245,9 @@ TEST_F(CliTest, BridgeThreadsChoosesOneOrTwoForwardingThreadsInEveryMode) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("a capture (--write) runs a thread per direction"), std::string::npos) << r.output;
   EXPECT_NE(sh("ip -n " + h3.name() + " link show th3").status, 0) << "refused before any device exists";
+  r = sh(cli + " bridge " + h3.name() + "/th3 " + h4.name() + "/th4 -q --offload split --busy-poll 100");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("polls on one thread for both directions: add --threads 1"), std::string::npos) << r.output;
 }
 
 TEST_F(CliTest, BridgeCpusPinsTheForwardingThreadsAndRefusesAMissingCpu) {
