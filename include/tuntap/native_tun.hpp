@@ -36,7 +36,9 @@ enum class IoEngine : std::uint8_t {
   threads,
   /// io_uring: a read takes up to a batch of queued packets with one call (into buffers the engine
   /// owns, copied out in the order the kernel handed them over), and the writes of one write() call
-  /// go in with one call. Needs liburing at build time and io_uring allowed at run time.
+  /// go in with one call. Needs liburing at build time and io_uring allowed at run time. Packet
+  /// order holds for one reading thread at a time (the Tun contract): reads armed for one thread
+  /// complete in order, but two threads reading at once may see their packets interleave.
   uring,
   /// uring where it is available, else threads.
   automatic,
