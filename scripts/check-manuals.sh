@@ -13,12 +13,15 @@ mapfile -t subs < <("$tuntap" --help | awk 'toupper($0) ~ /^SUBCOMMANDS:/ {on=1;
 # Options in a page's source: roff escapes hyphens.
 options_of_page() { sed 's/\\-/-/g' "$1"; }
 check_page() {  # PAGE HELP_TEXT
-  local page=$1 help=$2 warnings option
+  local page=$1 help=$2 warnings option text
   [[ -f $page ]] || fail "no page $page"
   warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
   [[ -z $warnings ]] || fail "$page renders with warnings: $warnings"
+  # Read once, not piped into grep -q: grep leaving at the first match would kill the writer of a
+  # page longer than a pipe write with SIGPIPE, and pipefail would report the option missing.
+  text=$(options_of_page "$page")
   while read -r option; do
-    options_of_page "$page" | grep -qE -- "(^|[^-a-z0-9])${option}([^-a-z0-9]|$)" ||
+    grep -qE -- "(^|[^-a-z0-9])${option}([^-a-z0-9]|$)" <<<"$text" ||
       fail "$(basename "$page") lacks $option, which --help shows"
   done < <(grep -oE -- '(^|[ ,])--?[A-Za-z0-9][A-Za-z0-9-]*' <<<"$help" | sed 's/^[ ,]*//' | sort -u)
 }
