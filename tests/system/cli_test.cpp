@@ -59,6 +59,16 @@ std::vector<std::string> bridge_thread_cpus(const std::string& netns_slash_name)
   return lists;
 }
 
+// Expects `threads` threads of the bridge joining NETNS/NAME pinned to `cpu` (exactly that many
+// where more than one CPU is allowed; on one CPU every thread may be).
+void expect_pinned_threads(const std::string& netns_slash_name, const std::string& cpu, long threads,
+                           bool several_cpus) {
+  auto lists = bridge_thread_cpus(netns_slash_name);
+  auto pinned = std::count(lists.begin(), lists.end(), cpu);
+  if (several_cpus) EXPECT_EQ(pinned, threads);
+  else EXPECT_GE(pinned, threads);
+}
+
 }  // namespace
 
 TEST_F(CliTest, HelpIsUsefulForEverySubcommand) {
@@ -233,10 +243,7 @@ TEST_F(CliTest, BridgeThreadsChoosesOneOrTwoForwardingThreadsInEveryMode) {
     ASSERT_TRUE(wait_for_link("th2", "ip -n " + h2.name(), true));
     auto ping = sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.3.9.2"));
     EXPECT_EQ(ping.status, 0) << ping.output;
-    auto lists = bridge_thread_cpus(h1.name() + "/th1");
-    auto pinned = std::count(lists.begin(), lists.end(), cpu);
-    if (allowed.count > 1) EXPECT_EQ(pinned, threads);
-    else EXPECT_GE(pinned, threads);
+    expect_pinned_threads(h1.name() + "/th1", cpu, threads, allowed.count > 1);
     bridge.signal(SIGTERM);
     EXPECT_EQ(bridge.wait(5000).status, 0);
   }
@@ -261,10 +268,7 @@ TEST_F(CliTest, BridgeCpusPinsTheForwardingThreadsAndRefusesAMissingCpu) {
   auto ping = sh(h1.exec("ping -c 2 -i 0.2 -W 2 10.3.1.2"));
   EXPECT_EQ(ping.status, 0) << ping.output;
   // The two forwarding threads (one queue pair) are pinned; the main and monitor threads are not.
-  auto lists = bridge_thread_cpus(h1.name() + "/pn1");
-  auto pinned = std::count(lists.begin(), lists.end(), cpu);
-  if (allowed.count > 1) EXPECT_EQ(pinned, 2);
-  else EXPECT_GE(pinned, 2);
+  expect_pinned_threads(h1.name() + "/pn1", cpu, 2, allowed.count > 1);
   bridge.signal(SIGTERM);
   EXPECT_EQ(bridge.wait(5000).status, 0);
 
